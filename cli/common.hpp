@@ -1,0 +1,41 @@
+// Shared pieces of the command-line front end: rule-set location, diagnostics
+// printing, and the error type that ends a command with exit code 2.
+#pragma once
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "fraudscan/engine.hpp"
+
+namespace fraudscan::cli {
+
+// Exit codes, documented in README.md and --help.
+inline constexpr int kExitClean = 0;     // scan: nothing at or above the threshold; test/lint: all passed
+inline constexpr int kExitFlagged = 1;   // scan: something at or above the threshold; test/lint: failures
+inline constexpr int kExitError = 2;     // bad usage, bad rules, unreadable input
+
+// Thrown for usage errors; main prints "fraudscan: error: <what>" and exits 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown when stdout is a closed pipe: the command ends quietly.
+struct BrokenPipe {};
+
+// Return the rule paths to load: `given` if not empty, else $FRAUDSCAN_RULES
+// (':'-separated), else the installed rule set next to the binary
+// (<prefix>/share/fraudscan/rules), else the source tree's rules/ (build tree use).
+std::vector<std::filesystem::path> ResolveRulePaths(const std::vector<std::string>& given);
+
+// Build the engine from `paths`, printing every diagnostic to stderr.
+// Return null when there were errors. With `warnings`, print warnings too.
+std::unique_ptr<Engine> BuildEngine(const std::vector<std::filesystem::path>& paths, ScoreOptions options,
+                                    bool warnings);
+
+// Write `text` to stdout; throws BrokenPipe when the reader went away.
+void WriteStdout(std::string_view text);
+void FlushStdout();
+
+}  // namespace fraudscan::cli

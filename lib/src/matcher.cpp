@@ -1,0 +1,367 @@
+#include "fraudscan/matcher.hpp"
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <algorithm>
+#include <limits>
+#include <map>
+
+namespace fraudscan {
+
+namespace {
+
+constexpr std::size_t kMaxSpansPerAtom = 64;
+constexpr std::size_t kMaxMatchesPerNode = 64;
+constexpr uint32_t kUnlimited = std::numeric_limits<uint32_t>::max();
+
+RE2::Options AtomOptions() {
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingUTF8);
+  o.set_case_sensitive(false);
+  o.set_log_errors(false);
+  o.set_never_nl(true);
+  return o;
+}
+
+// A match of a condition: its extent and the leaf spans that make it up.
+struct NodeMatch {
+  uint32_t begin;
+  uint32_t end;
+  std::vector<Span> parts;
+};
+
+}  // namespace
+
+struct CompiledNode {
+  Condition::Kind kind = Condition::Kind::leaf;
+  std::vector<int> atoms;  // leaf
+  std::vector<CompiledNode> parts;
+  int n = 0;
+  uint32_t within = kUnlimited;
+};
+
+struct CompiledRule {
+  CompiledNode condition;
+  bool has_unless = false;
+  CompiledNode unless;
+  int unless_within = 10;
+  std::vector<std::unique_ptr<RE2>> speakers;
+};
+
+struct CompiledRules::Impl {
+  std::unique_ptr<RE2::Set> set;
+  std::vector<std::unique_ptr<RE2>> atoms;
+  std::vector<std::string> atom_source;
+  std::vector<std::vector<int>> atom_rules;  // atom -> rules whose condition uses it
+  std::vector<CompiledRule> rules;
+
+  // Per-call state of one Match().
+  struct Scratch {
+    const NormalizedTranscript* text;
+    std::vector<char> matched;                     // atom -> reported by the set
+    std::vector<std::vector<Span>> spans;          // atom -> spans (filled lazily)
+    std::vector<char> spans_done;
+    std::vector<uint32_t> char_at;                 // byte -> code point index
+  };
+
+  uint32_t Chars(const Scratch& s, uint32_t byte) const { return s.char_at[byte]; }
+
+  const std::vector<Span>& AtomSpans(Scratch& s, int atom) const {
+    auto& spans = s.spans[static_cast<std::size_t>(atom)];
+    if (s.spans_done[static_cast<std::size_t>(atom)]) return spans;
+    s.spans_done[static_cast<std::size_t>(atom)] = 1;
+    const std::string& text = s.text->text.text;
+    re2::StringPiece input(text);
+    re2::StringPiece m;
+    std::size_t pos = 0;
+    const RE2& re = *atoms[static_cast<std::size_t>(atom)];
+    while (pos <= text.size() && spans.size() < kMaxSpansPerAtom) {
+      if (!re.Match(input, pos, text.size(), RE2::UNANCHORED, &m, 1)) break;
+      const auto b = static_cast<uint32_t>(m.data() - text.data());
+      const auto e = static_cast<uint32_t>(b + m.size());
+      if (e > b) spans.push_back({b, e});
+      pos = e > b ? e : e + 1;
+    }
+    return spans;
+  }
+
+  bool SpeakerOk(const Scratch& s, const CompiledRule& rule, uint32_t pos) const {
+    if (rule.speakers.empty()) return true;
+    const Transcript* t = s.text->source;
+    if (t == nullptr || t->turns.empty()) return false;
+    const std::string& speaker = t->turns[s.text->TurnAt(pos)].speaker;
+    return std::any_of(rule.speakers.begin(), rule.speakers.end(),
+                       [&](const auto& re) { return RE2::PartialMatch(speaker, *re); });
+  }
+
+  std::vector<NodeMatch> Eval(Scratch& s, const CompiledNode& node, const CompiledRule* speaker_rule) const {
+    std::vector<NodeMatch> out;
+    if (node.kind == Condition::Kind::leaf) {
+      for (int atom : node.atoms) {
+        if (!s.matched[static_cast<std::size_t>(atom)]) continue;
+        for (const Span& sp : AtomSpans(s, atom)) {
+          if (speaker_rule && !SpeakerOk(s, *speaker_rule, sp.begin)) continue;
+          out.push_back({sp.begin, sp.end, {sp}});
+        }
+      }
+      std::sort(out.begin(), out.end(), [](const NodeMatch& a, const NodeMatch& b) { return a.begin < b.begin; });
+      if (out.size() > kMaxMatchesPerNode) out.resize(kMaxMatchesPerNode);
+      return out;
+    }
+    std::vector<std::vector<NodeMatch>> parts;
+    parts.reserve(node.parts.size());
+    for (const auto& p : node.parts) parts.push_back(Eval(s, p, speaker_rule));
+    if (node.kind == Condition::Kind::any_of) {
+      for (auto& p : parts) std::move(p.begin(), p.end(), std::back_inserter(out));
+      std::sort(out.begin(), out.end(), [](const NodeMatch& a, const NodeMatch& b) { return a.begin < b.begin; });
+      if (out.size() > kMaxMatchesPerNode) out.resize(kMaxMatchesPerNode);
+      return out;
+    }
+    const std::size_t need = node.kind == Condition::Kind::all_of ? node.parts.size() : static_cast<std::size_t>(node.n);
+    std::size_t present = 0;
+    for (const auto& p : parts) present += p.empty() ? 0 : 1;
+    if (present < need) return out;
+
+    struct Event {
+      uint32_t begin_char, end_char;
+      std::size_t part;
+      const NodeMatch* match;
+    };
+    std::vector<Event> events;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      for (const auto& m : parts[i]) events.push_back({Chars(s, m.begin), Chars(s, m.end), i, &m});
+    }
+    std::sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.begin_char < b.begin_char; });
+    std::vector<const NodeMatch*> chosen(parts.size());
+    for (std::size_t a = 0; a < events.size() && out.size() < kMaxMatchesPerNode; ++a) {
+      std::fill(chosen.begin(), chosen.end(), nullptr);
+      std::size_t distinct = 0;
+      const uint32_t start = events[a].begin_char;
+      for (std::size_t b = a; b < events.size(); ++b) {
+        const Event& e = events[b];
+        if (node.within != kUnlimited && e.begin_char - start > node.within) break;
+        if (node.within != kUnlimited && e.end_char - start > node.within) continue;
+        if (chosen[e.part] != nullptr) continue;
+        chosen[e.part] = e.match;
+        if (++distinct >= need) break;
+      }
+      if (distinct < need) continue;
+      NodeMatch m{events[a].match->begin, 0, {}};
+      for (const NodeMatch* c : chosen) {
+        if (c == nullptr) continue;
+        m.end = std::max(m.end, c->end);
+        m.parts.insert(m.parts.end(), c->parts.begin(), c->parts.end());
+      }
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+
+  // Return the hit of rule `index`, or a hit with matches == 0.
+  RuleHit EvalRule(Scratch& s, std::size_t index, const Rule& rule) const {
+    const CompiledRule& cr = rules[index];
+    RuleHit hit{&rule, {}, 0};
+    std::vector<NodeMatch> matches = Eval(s, cr.condition, &cr);
+    if (matches.empty()) return hit;
+    if (cr.has_unless) {
+      std::vector<NodeMatch> unless = Eval(s, cr.unless, nullptr);
+      if (!unless.empty()) {
+        if (cr.unless_within < 0) return hit;
+        const auto w = static_cast<uint32_t>(cr.unless_within);
+        std::erase_if(matches, [&](const NodeMatch& m) {
+          const uint32_t mb = Chars(s, m.begin), me = Chars(s, m.end);
+          return std::any_of(unless.begin(), unless.end(), [&](const NodeMatch& u) {
+            return Chars(s, u.begin) < me + w && Chars(s, u.end) + w > mb;
+          });
+        });
+      }
+    }
+    if (matches.empty()) return hit;
+    hit.parts = std::move(matches.front().parts);
+    std::sort(hit.parts.begin(), hit.parts.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+    hit.matches = static_cast<int>(matches.size());
+    return hit;
+  }
+
+  void Prepare(Scratch& s, const NormalizedTranscript& text) const {
+    s.text = &text;
+    s.matched.assign(atoms.size(), 0);
+    s.spans.assign(atoms.size(), {});
+    s.spans_done.assign(atoms.size(), 0);
+    std::vector<int> hits;
+    if (set->Match(text.text.text, &hits)) {
+      for (int h : hits) s.matched[static_cast<std::size_t>(h)] = 1;
+    }
+    const std::string& t = text.text.text;
+    s.char_at.resize(t.size() + 1);
+    uint32_t chars = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      s.char_at[i] = chars;
+      if ((static_cast<unsigned char>(t[i]) & 0xC0) != 0x80) ++chars;
+    }
+    s.char_at[t.size()] = chars;
+  }
+};
+
+std::size_t NormalizedTranscript::TurnAt(uint32_t pos) const {
+  auto it = std::upper_bound(turn_begin.begin(), turn_begin.end(), pos);
+  return it == turn_begin.begin() ? 0 : static_cast<std::size_t>(it - turn_begin.begin() - 1);
+}
+
+NormalizedTranscript NormalizeTranscript(const Normalizer& norm, const Transcript& t) {
+  NormalizedTranscript nt;
+  nt.source = &t;
+  nt.turn_begin.reserve(t.turns.size());
+  for (std::size_t i = 0; i < t.turns.size(); ++i) {
+    const Turn& turn = t.turns[i];
+    if (i > 0) {
+      nt.text.text.push_back('\n');
+      nt.text.origin.push_back(static_cast<uint32_t>(t.turns[i - 1].end));
+    }
+    nt.turn_begin.push_back(static_cast<uint32_t>(nt.text.text.size()));
+    norm.Append(std::string_view(t.document).substr(turn.begin, turn.end - turn.begin), turn.begin, &nt.text);
+  }
+  nt.text.Finish(static_cast<uint32_t>(t.turns.empty() ? 0 : t.turns.back().end));
+  return nt;
+}
+
+CompiledRules::CompiledRules() : impl_(std::make_unique<Impl>()) {}
+CompiledRules::~CompiledRules() = default;
+
+std::vector<std::string> CompiledRules::AtomPatterns() const { return impl_->atom_source; }
+
+std::vector<RuleHit> CompiledRules::Match(const NormalizedTranscript& text) const {
+  Impl::Scratch s;
+  impl_->Prepare(s, text);
+  std::vector<char> candidate(impl_->rules.size(), 0);
+  bool any = false;
+  for (std::size_t a = 0; a < s.matched.size(); ++a) {
+    if (!s.matched[a]) continue;
+    for (int r : impl_->atom_rules[a]) {
+      candidate[static_cast<std::size_t>(r)] = 1;
+      any = true;
+    }
+  }
+  std::vector<RuleHit> hits;
+  if (!any) return hits;
+  for (std::size_t r = 0; r < candidate.size(); ++r) {
+    if (!candidate[r]) continue;
+    RuleHit hit = impl_->EvalRule(s, r, rule_set_.rules[r]);
+    if (hit.matches > 0) hits.push_back(std::move(hit));
+  }
+  return hits;
+}
+
+bool CompiledRules::Fires(std::size_t rule_index, const NormalizedTranscript& text) const {
+  Impl::Scratch s;
+  impl_->Prepare(s, text);
+  return impl_->EvalRule(s, rule_index, rule_set_.rules[rule_index]).matches > 0;
+}
+
+CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
+  CompileResult result;
+  std::shared_ptr<CompiledRules> compiled(new CompiledRules());
+  CompiledRules::Impl& impl = *compiled->impl_;
+  RE2::Options set_options = AtomOptions();
+  set_options.set_max_mem(int64_t{1} << 30);
+  impl.set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
+  std::map<std::string, int> atom_index;
+  bool failed = false;
+
+  auto error = [&](const SourceLocation& where, std::string message) {
+    result.diagnostics.push_back({Diagnostic::Severity::error, where, std::move(message)});
+    failed = true;
+  };
+  auto add_atom = [&](const std::string& regex, const SourceLocation& where, const std::string& shown) -> int {
+    if (auto it = atom_index.find(regex); it != atom_index.end()) return it->second;
+    auto re = std::make_unique<RE2>(regex, AtomOptions());
+    if (!re->ok()) {
+      error(where, fmt::format("bad pattern '{}': {} (at '{}')", shown, re->error(), re->error_arg()));
+      return -1;
+    }
+    if (RE2::FullMatch("", *re)) {
+      error(where, fmt::format("pattern '{}' matches the empty string, so it would fire on every transcript", shown));
+      return -1;
+    }
+    std::string set_error;
+    const int idx = impl.set->Add(regex, &set_error);
+    if (idx < 0) {
+      error(where, fmt::format("bad pattern '{}': {}", shown, set_error));
+      return -1;
+    }
+    impl.atoms.push_back(std::move(re));
+    impl.atom_source.push_back(regex);
+    impl.atom_rules.emplace_back();
+    atom_index.emplace(regex, idx);
+    return idx;
+  };
+
+  auto compile_node = [&](auto& self, const Condition& c, CompiledNode* out) -> void {
+    out->kind = c.kind;
+    out->n = c.n;
+    out->within = c.within < 0 ? kUnlimited : static_cast<uint32_t>(c.within);
+    for (std::size_t i = 0; i < c.keywords.size(); ++i) {
+      const std::string normalized = norm.Normalize(c.keywords[i]);
+      if (normalized.empty()) {
+        error(c.keyword_locations[i], fmt::format("keyword '{}' is empty after normalization", c.keywords[i]));
+        continue;
+      }
+      const int a = add_atom(RE2::QuoteMeta(normalized), c.keyword_locations[i], c.keywords[i]);
+      if (a >= 0) out->atoms.push_back(a);
+    }
+    for (std::size_t i = 0; i < c.patterns.size(); ++i) {
+      const int a = add_atom(c.patterns[i], c.pattern_locations[i], c.patterns[i]);
+      if (a >= 0) out->atoms.push_back(a);
+    }
+    for (const auto& p : c.parts) {
+      out->parts.emplace_back();
+      self(self, p, &out->parts.back());
+    }
+  };
+  auto collect_atoms = [](auto& self, const CompiledNode& n, std::vector<int>* atoms) -> void {
+    atoms->insert(atoms->end(), n.atoms.begin(), n.atoms.end());
+    for (const auto& p : n.parts) self(self, p, atoms);
+  };
+
+  impl.rules.resize(rule_set.rules.size());
+  for (std::size_t r = 0; r < rule_set.rules.size(); ++r) {
+    const Rule& rule = rule_set.rules[r];
+    CompiledRule& cr = impl.rules[r];
+    compile_node(compile_node, rule.condition, &cr.condition);
+    if (rule.unless) {
+      cr.has_unless = true;
+      compile_node(compile_node, *rule.unless, &cr.unless);
+    }
+    cr.unless_within = rule.unless_within;
+    for (const auto& sp : rule.speakers) {
+      auto re = std::make_unique<RE2>(sp, AtomOptions());
+      if (!re->ok()) {
+        error(rule.where, fmt::format("rule '{}': bad speaker pattern '{}': {}", rule.id, sp, re->error()));
+        continue;
+      }
+      cr.speakers.push_back(std::move(re));
+    }
+    std::vector<int> atoms;
+    collect_atoms(collect_atoms, cr.condition, &atoms);
+    std::sort(atoms.begin(), atoms.end());
+    atoms.erase(std::unique(atoms.begin(), atoms.end()), atoms.end());
+    for (int a : atoms) impl.atom_rules[static_cast<std::size_t>(a)].push_back(static_cast<int>(r));
+  }
+  if (failed) return result;
+  if (impl.atoms.empty()) {
+    result.diagnostics.push_back({Diagnostic::Severity::error, {}, "the rule set has no keywords or patterns"});
+    return result;
+  }
+  if (!impl.set->Compile()) {
+    result.diagnostics.push_back(
+        {Diagnostic::Severity::error, {}, "the rule set's patterns are too large to compile together"});
+    return result;
+  }
+  compiled->rule_set_ = std::move(rule_set);
+  result.rules = std::move(compiled);
+  return result;
+}
+
+}  // namespace fraudscan

@@ -1,0 +1,419 @@
+#include "fraudscan/rules.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace fraudscan {
+
+namespace {
+
+constexpr std::array<std::string_view, 7> kTypeNames = {"task_rebate",      "fake_shopping", "impersonation_cs",
+                                                         "fake_investment", "fake_loan_credit", "move", "benign"};
+constexpr std::array<std::string_view, 7> kTypeNamesZh = {"刷单返利类",         "虚假购物(服务)类", "冒充电商物流客服类",
+                                                          "虚假网络投资理财类", "贷款代办信用卡类", "欺诈手法",
+                                                          "正常特征"};
+
+const std::set<std::string, std::less<>> kRuleKeys = {"id",      "type",   "description", "weight", "keywords",
+                                                      "patterns", "all_of", "any_of",      "n_of",   "within",
+                                                      "unless",  "unless_within", "speaker", "examples"};
+const std::set<std::string, std::less<>> kConditionKeys = {"keywords", "patterns", "all_of", "any_of", "n_of",
+                                                           "within"};
+
+class Parser {
+ public:
+  Parser(std::string file, std::vector<Diagnostic>* diags) : file_(std::move(file)), diags_(diags) {}
+
+  void ParseDocument(const YAML::Node& root, std::vector<Rule>* out) {
+    if (!root || root.IsNull()) {
+      Warn(root, "empty rule file");
+      return;
+    }
+    if (!root.IsMap()) {
+      Error(root, "a rule file is a mapping with a 'rules:' list");
+      return;
+    }
+    for (const auto& kv : root) {
+      const auto key = kv.first.as<std::string>();
+      if (key != "rules") Error(kv.first, fmt::format("unknown top-level key '{}' (expected 'rules')", key));
+    }
+    const YAML::Node rules = root["rules"];
+    if (!rules) {
+      Error(root, "missing 'rules:' list");
+      return;
+    }
+    if (!rules.IsSequence()) {
+      Error(rules, "'rules' must be a list of rules");
+      return;
+    }
+    for (const auto& node : rules) {
+      std::size_t before = ErrorCount();
+      Rule rule = ParseRule(node);
+      if (ErrorCount() == before) out->push_back(std::move(rule));
+    }
+  }
+
+  SourceLocation Where(const YAML::Node& node) const {
+    const YAML::Mark m = node.Mark();
+    if (m.is_null()) return {file_, 0, 0};
+    return {file_, m.line + 1, m.column + 1};
+  }
+  void Error(const YAML::Node& node, std::string message) {
+    diags_->push_back({Diagnostic::Severity::error, Where(node), std::move(message)});
+  }
+  void Warn(const YAML::Node& node, std::string message) {
+    diags_->push_back({Diagnostic::Severity::warning, Where(node), std::move(message)});
+  }
+
+ private:
+  std::size_t ErrorCount() const {
+    return static_cast<std::size_t>(std::count_if(diags_->begin(), diags_->end(), [](const Diagnostic& d) {
+      return d.severity == Diagnostic::Severity::error;
+    }));
+  }
+
+  bool Scalar(const YAML::Node& node, const char* what, std::string* out) {
+    if (!node.IsScalar()) {
+      Error(node, fmt::format("'{}' must be a single value", what));
+      return false;
+    }
+    *out = node.Scalar();
+    return true;
+  }
+
+  bool Int(const YAML::Node& node, const char* what, int min, int* out) {
+    try {
+      int v = node.as<int>();
+      if (v < min) {
+        Error(node, fmt::format("'{}' must be at least {}", what, min));
+        return false;
+      }
+      *out = v;
+      return true;
+    } catch (const YAML::Exception&) {
+      Error(node, fmt::format("'{}' must be a whole number", what));
+      return false;
+    }
+  }
+
+  void StringList(const YAML::Node& node, const char* what, std::vector<std::string>* out,
+                  std::vector<SourceLocation>* locations) {
+    auto add = [&](const YAML::Node& item) {
+      if (!item.IsScalar()) {
+        Error(item, fmt::format("each entry of '{}' must be a string", what));
+        return;
+      }
+      if (item.Scalar().empty()) {
+        Error(item, fmt::format("empty string in '{}'", what));
+        return;
+      }
+      out->push_back(item.Scalar());
+      if (locations) locations->push_back(Where(item));
+    };
+    if (node.IsScalar()) {
+      add(node);
+    } else if (node.IsSequence()) {
+      if (node.size() == 0) Error(node, fmt::format("'{}' is empty", what));
+      for (const auto& item : node) add(item);
+    } else {
+      Error(node, fmt::format("'{}' must be a list of strings", what));
+    }
+  }
+
+  // Parse the condition keys of `node` (a rule or a condition mapping).
+  Condition ParseCondition(const YAML::Node& node, bool is_rule) {
+    Condition c;
+    c.where = Where(node);
+    if (!node.IsMap()) {
+      Error(node, "a condition is a mapping with 'keywords'/'patterns' or one of 'all_of', 'any_of', 'n_of'");
+      return c;
+    }
+    if (!is_rule) {
+      for (const auto& kv : node) {
+        const auto key = kv.first.Scalar();
+        if (!kConditionKeys.contains(key)) {
+          Error(kv.first, fmt::format("unknown condition key '{}' (expected one of keywords, patterns, all_of, "
+                                      "any_of, n_of, within)",
+                                      key));
+        }
+      }
+    }
+    const bool leaf = node["keywords"] || node["patterns"];
+    const int combos = (node["all_of"] ? 1 : 0) + (node["any_of"] ? 1 : 0) + (node["n_of"] ? 1 : 0);
+    if (leaf && combos > 0) {
+      Error(node, "a condition has either 'keywords'/'patterns' or one of 'all_of'/'any_of'/'n_of', not both");
+      return c;
+    }
+    if (combos > 1) {
+      Error(node, "a condition has only one of 'all_of', 'any_of', 'n_of'; nest them to combine");
+      return c;
+    }
+    if (!leaf && combos == 0) {
+      Error(node, is_rule ? "rule has no condition: give 'keywords', 'patterns', 'all_of', 'any_of' or 'n_of'"
+                          : "empty condition: give 'keywords', 'patterns', 'all_of', 'any_of' or 'n_of'");
+      return c;
+    }
+    if (leaf) {
+      c.kind = Condition::Kind::leaf;
+      if (auto k = node["keywords"]) StringList(k, "keywords", &c.keywords, &c.keyword_locations);
+      if (auto p = node["patterns"]) StringList(p, "patterns", &c.patterns, &c.pattern_locations);
+      if (node["within"]) Error(node["within"], "'within' applies to 'all_of' and 'n_of' only");
+      return c;
+    }
+    YAML::Node list;
+    if (auto a = node["all_of"]) {
+      c.kind = Condition::Kind::all_of;
+      list = a;
+    } else if (auto o = node["any_of"]) {
+      c.kind = Condition::Kind::any_of;
+      list = o;
+    } else {
+      c.kind = Condition::Kind::n_of;
+      YAML::Node n_of = node["n_of"];
+      if (!n_of.IsMap() || !n_of["n"] || !n_of["of"]) {
+        Error(n_of, "'n_of' is a mapping {n: N, of: [conditions]}");
+        return c;
+      }
+      for (const auto& kv : n_of) {
+        if (kv.first.Scalar() != "n" && kv.first.Scalar() != "of") {
+          Error(kv.first, fmt::format("unknown key '{}' in 'n_of' (expected n, of)", kv.first.Scalar()));
+        }
+      }
+      Int(n_of["n"], "n", 1, &c.n);
+      list = n_of["of"];
+    }
+    if (!list.IsSequence() || list.size() == 0) {
+      Error(list, "a combination needs a non-empty list of conditions");
+      return c;
+    }
+    for (const auto& part : list) c.parts.push_back(ParseCondition(part, false));
+    if (c.kind == Condition::Kind::n_of && c.n > static_cast<int>(c.parts.size())) {
+      Error(node["n_of"]["n"], fmt::format("n = {} but only {} conditions are listed", c.n, c.parts.size()));
+    }
+    if (auto w = node["within"]) {
+      if (c.kind == Condition::Kind::any_of) {
+        Error(w, "'within' applies to 'all_of' and 'n_of' only");
+      } else {
+        Int(w, "within", 1, &c.within);
+      }
+    }
+    return c;
+  }
+
+  Rule ParseRule(const YAML::Node& node) {
+    Rule r;
+    r.where = Where(node);
+    if (!node.IsMap()) {
+      Error(node, "each rule is a mapping (id, type, description, weight, a condition, examples)");
+      return r;
+    }
+    for (const auto& kv : node) {
+      const auto key = kv.first.Scalar();
+      if (!kRuleKeys.contains(key)) Error(kv.first, fmt::format("unknown rule field '{}'", key));
+    }
+    if (auto id = node["id"]) {
+      if (Scalar(id, "id", &r.id)) {
+        const bool valid = !r.id.empty() && std::all_of(r.id.begin(), r.id.end(), [](char ch) {
+          return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
+        });
+        if (!valid) Error(id, fmt::format("rule id '{}' must match [a-z0-9_.-]+", r.id));
+      }
+    } else {
+      Error(node, "rule has no 'id'");
+    }
+    if (auto type = node["type"]) {
+      std::string name;
+      if (Scalar(type, "type", &name)) {
+        if (auto t = ParseType(name)) {
+          r.type = *t;
+        } else {
+          Error(type, fmt::format("unknown type '{}' (expected task_rebate, fake_shopping, impersonation_cs, "
+                                  "fake_investment, fake_loan_credit, move or benign)",
+                                  name));
+        }
+      }
+    } else {
+      Error(node, fmt::format("rule '{}' has no 'type'", r.id));
+    }
+    if (auto d = node["description"]) {
+      Scalar(d, "description", &r.description);
+    } else {
+      Error(node, fmt::format("rule '{}' has no 'description'", r.id));
+    }
+    if (auto w = node["weight"]) {
+      try {
+        r.weight = w.as<double>();
+        if (!(r.weight > 0 && r.weight <= 1)) Error(w, fmt::format("weight {} is outside (0, 1]", w.Scalar()));
+      } catch (const YAML::Exception&) {
+        Error(w, "'weight' must be a number in (0, 1]");
+      }
+    } else {
+      Error(node, fmt::format("rule '{}' has no 'weight'", r.id));
+    }
+    r.condition = ParseCondition(node, true);
+    if (auto u = node["unless"]) r.unless = ParseCondition(u, false);
+    if (auto uw = node["unless_within"]) {
+      if (!node["unless"]) Error(uw, "'unless_within' without 'unless'");
+      if (uw.IsScalar() && uw.Scalar() == "transcript") {
+        r.unless_within = -1;
+      } else {
+        Int(uw, "unless_within", 0, &r.unless_within);
+      }
+    }
+    if (auto s = node["speaker"]) StringList(s, "speaker", &r.speakers, nullptr);
+    if (auto ex = node["examples"]) {
+      if (!ex.IsMap()) {
+        Error(ex, "'examples' is a mapping with 'match' and 'no_match' lists");
+      } else {
+        for (const auto& kv : ex) {
+          const auto key = kv.first.Scalar();
+          if (key != "match" && key != "no_match") {
+            Error(kv.first, fmt::format("unknown key '{}' in 'examples' (expected match, no_match)", key));
+            continue;
+          }
+          auto* list = key == "match" ? &r.match_examples : &r.no_match_examples;
+          if (!kv.second.IsSequence()) {
+            Error(kv.second, fmt::format("'{}' must be a list of texts", key));
+            continue;
+          }
+          for (const auto& item : kv.second) {
+            if (!item.IsScalar()) {
+              Error(item, "an example is a string");
+              continue;
+            }
+            list->push_back({item.Scalar(), Where(item)});
+          }
+        }
+      }
+    }
+    if (r.match_examples.empty()) Warn(node, fmt::format("rule '{}' has no 'match' examples", r.id));
+    if (r.no_match_examples.empty()) Warn(node, fmt::format("rule '{}' has no 'no_match' examples", r.id));
+    return r;
+  }
+
+  std::string file_;
+  std::vector<Diagnostic>* diags_;
+};
+
+void ParseInto(std::string_view yaml, const std::string& file_name, LoadResult* result) {
+  Parser parser(file_name, &result->diagnostics);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::ParserException& e) {
+    result->diagnostics.push_back({Diagnostic::Severity::error,
+                                   {file_name, e.mark.is_null() ? 0 : e.mark.line + 1,
+                                    e.mark.is_null() ? 0 : e.mark.column + 1},
+                                   "YAML syntax: " + e.msg});
+    return;
+  } catch (const YAML::Exception& e) {
+    result->diagnostics.push_back({Diagnostic::Severity::error, {file_name, 0, 0}, std::string("YAML: ") + e.what()});
+    return;
+  }
+  try {
+    parser.ParseDocument(root, &result->rule_set.rules);
+  } catch (const YAML::Exception& e) {
+    result->diagnostics.push_back({Diagnostic::Severity::error,
+                                   {file_name, e.mark.is_null() ? 0 : e.mark.line + 1,
+                                    e.mark.is_null() ? 0 : e.mark.column + 1},
+                                   e.msg});
+  }
+}
+
+void CheckDuplicateIds(LoadResult* result) {
+  std::map<std::string, const Rule*> seen;
+  std::vector<std::size_t> drop;
+  auto& rules = result->rule_set.rules;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    auto [it, inserted] = seen.emplace(rules[i].id, &rules[i]);
+    if (!inserted) {
+      const SourceLocation& first = it->second->where;
+      result->diagnostics.push_back({Diagnostic::Severity::error, rules[i].where,
+                                     fmt::format("duplicate rule id '{}' (first defined at {}:{})", rules[i].id,
+                                                 first.file, first.line)});
+      drop.push_back(i);
+    }
+  }
+  for (auto it = drop.rbegin(); it != drop.rend(); ++it) rules.erase(rules.begin() + static_cast<long>(*it));
+}
+
+}  // namespace
+
+std::string_view TypeName(RuleType type) { return kTypeNames[static_cast<std::size_t>(type)]; }
+std::string_view TypeNameZh(RuleType type) { return kTypeNamesZh[static_cast<std::size_t>(type)]; }
+
+std::optional<RuleType> ParseType(std::string_view name) {
+  for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
+    if (kTypeNames[i] == name) return static_cast<RuleType>(i);
+  }
+  return std::nullopt;
+}
+
+std::string FormatDiagnostic(const Diagnostic& d) {
+  const char* level = d.severity == Diagnostic::Severity::error ? "error" : "warning";
+  if (d.where.line > 0) return fmt::format("{}:{}:{}: {}: {}", d.where.file, d.where.line, d.where.column, level, d.message);
+  return fmt::format("{}: {}: {}", d.where.file, level, d.message);
+}
+
+bool LoadResult::ok() const {
+  return std::none_of(diagnostics.begin(), diagnostics.end(),
+                      [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::error; });
+}
+
+LoadResult ParseRules(std::string_view yaml, const std::string& file_name) {
+  LoadResult result;
+  result.rule_set.files.push_back(file_name);
+  ParseInto(yaml, file_name, &result);
+  CheckDuplicateIds(&result);
+  return result;
+}
+
+LoadResult LoadRules(const std::vector<std::filesystem::path>& paths) {
+  namespace fs = std::filesystem;
+  LoadResult result;
+  std::vector<fs::path> files;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
+        const auto ext = it->path().extension();
+        if (it->is_regular_file(ec) && (ext == ".yaml" || ext == ".yml")) found.push_back(it->path());
+      }
+      if (ec) {
+        result.diagnostics.push_back({Diagnostic::Severity::error, {path.string(), 0, 0}, ec.message()});
+      }
+      std::sort(found.begin(), found.end());
+      if (found.empty()) {
+        result.diagnostics.push_back(
+            {Diagnostic::Severity::error, {path.string(), 0, 0}, "no rule files (*.yaml) in this directory"});
+      }
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(path, ec)) {
+      files.push_back(path);
+    } else {
+      result.diagnostics.push_back({Diagnostic::Severity::error, {path.string(), 0, 0}, "no such file or directory"});
+    }
+  }
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      result.diagnostics.push_back({Diagnostic::Severity::error, {file.string(), 0, 0}, "cannot read rule file"});
+      continue;
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    result.rule_set.files.push_back(file.string());
+    ParseInto(buf.str(), file.string(), &result);
+  }
+  CheckDuplicateIds(&result);
+  return result;
+}
+
+}  // namespace fraudscan
