@@ -53,6 +53,13 @@ InputStream::InputStream(std::vector<std::string> paths, InputOptions options) :
 
 InputStream::~InputStream() = default;
 
+bool InputStream::Excluded(const fs::path& path) const {
+  const std::string file = path.filename().string();
+  const std::string full = path.generic_string();
+  return std::any_of(options_.exclude.begin(), options_.exclude.end(),
+                     [&](const std::string& g) { return GlobMatch(g, file) || GlobMatch(g, full); });
+}
+
 bool InputStream::Wanted(const fs::path& path) const {
   const std::string file = path.filename().string();
   const std::string full = path.generic_string();
@@ -60,7 +67,7 @@ bool InputStream::Wanted(const fs::path& path) const {
   if (!options_.include.empty() && std::none_of(options_.include.begin(), options_.include.end(), matches)) {
     return false;
   }
-  return std::none_of(options_.exclude.begin(), options_.exclude.end(), matches);
+  return !Excluded(path);
 }
 
 void InputStream::Expand(const std::string& path) {
@@ -129,6 +136,17 @@ void InputStream::Expand(const std::string& path) {
     const std::string fname = it->path().filename().string();
     if (!fname.empty() && fname[0] == '.') {
       if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory(ec)) {
+      if (Excluded(it->path())) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_symlink(ec) && !fs::exists(it->path(), ec)) {
+      Job job;
+      job.name = it->path().string();
+      job.error = "broken symbolic link";
+      ready_.push_back(std::move(job));
       continue;
     }
     if (it->is_regular_file(ec) && Wanted(it->path())) found.push_back(it->path());

@@ -56,6 +56,7 @@ class InputStream {
   void ReadFile(const std::filesystem::path& path, const std::string& name, Job* job) const;
   bool NextJsonl(Job* job);
   bool Wanted(const std::filesystem::path& path) const;
+  bool Excluded(const std::filesystem::path& path) const;
 
   InputOptions options_;
   std::deque<std::string> pending_;      // paths given, not yet expanded

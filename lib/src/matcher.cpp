@@ -1,10 +1,14 @@
 #include "fraudscan/matcher.hpp"
 
+#include "literal_matcher.hpp"
+
 #include <fmt/format.h>
 #include <re2/re2.h>
+#include <re2/filtered_re2.h>
 #include <re2/set.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <map>
 
@@ -51,8 +55,21 @@ struct CompiledRule {
 };
 
 struct CompiledRules::Impl {
-  std::unique_ptr<RE2::Set> set;
-  std::vector<std::unique_ptr<RE2>> atoms;
+  // First pass: one RE2::Set of literal strings, run once over the text. It holds
+  // every keyword, and the required substrings ("filter atoms") that FilteredRE2
+  // extracts from the patterns; a pattern is only run when its filter atoms occur.
+  // Keeping bounded-gap patterns out of the set keeps its DFA small and fast.
+  std::unique_ptr<detail::LiteralMatcher> literals;
+  struct LiteralEntry {
+    bool is_filter_atom;  // false: keyword atom `index`; true: FilteredRE2 atom `index`
+    int index;
+  };
+  std::vector<LiteralEntry> literal_entries;
+  std::unique_ptr<re2::FilteredRE2> filter;
+  std::vector<int> filter_to_atom;  // FilteredRE2 regexp id -> atom
+  // An atom is a keyword (found with a plain substring search) or a pattern (an RE2).
+  std::vector<std::unique_ptr<RE2>> atoms;       // null for keywords
+  std::vector<std::string> atom_literal;         // the normalized keyword, for keywords
   std::vector<std::string> atom_source;
   std::vector<std::vector<int>> atom_rules;  // atom -> rules whose condition uses it
   std::vector<CompiledRule> rules;
@@ -73,6 +90,14 @@ struct CompiledRules::Impl {
     if (s.spans_done[static_cast<std::size_t>(atom)]) return spans;
     s.spans_done[static_cast<std::size_t>(atom)] = 1;
     const std::string& text = s.text->text.text;
+    if (atoms[static_cast<std::size_t>(atom)] == nullptr) {
+      const std::string& lit = atom_literal[static_cast<std::size_t>(atom)];
+      for (std::size_t pos = text.find(lit); pos != std::string::npos && spans.size() < kMaxSpansPerAtom;
+           pos = text.find(lit, pos + lit.size())) {
+        spans.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + lit.size())});
+      }
+      return spans;
+    }
     re2::StringPiece input(text);
     re2::StringPiece m;
     std::size_t pos = 0;
@@ -191,8 +216,22 @@ struct CompiledRules::Impl {
     s.spans.assign(atoms.size(), {});
     s.spans_done.assign(atoms.size(), 0);
     std::vector<int> hits;
-    if (set->Match(text.text.text, &hits)) {
-      for (int h : hits) s.matched[static_cast<std::size_t>(h)] = 1;
+    std::vector<int> filter_atoms;
+    if (literals) {
+      literals->Match(text.text.text, &hits);
+      for (int h : hits) {
+        const LiteralEntry& e = literal_entries[static_cast<std::size_t>(h)];
+        if (e.is_filter_atom) {
+          filter_atoms.push_back(e.index);
+        } else {
+          s.matched[static_cast<std::size_t>(e.index)] = 1;
+        }
+      }
+    }
+    if (filter) {
+      std::vector<int> potential;
+      filter->AllPotentials(filter_atoms, &potential);
+      for (int p : potential) s.matched[static_cast<std::size_t>(filter_to_atom[static_cast<std::size_t>(p)])] = 1;
     }
     const std::string& t = text.text.text;
     s.char_at.resize(t.size() + 1);
@@ -264,9 +303,13 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
   CompileResult result;
   std::shared_ptr<CompiledRules> compiled(new CompiledRules());
   CompiledRules::Impl& impl = *compiled->impl_;
-  RE2::Options set_options = AtomOptions();
-  set_options.set_max_mem(int64_t{1} << 30);
-  impl.set = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
+  impl.literals = detail::MakeLiteralMatcher(std::getenv("FRAUDSCAN_MATCHER") ? std::getenv("FRAUDSCAN_MATCHER") : "");
+  impl.filter = std::make_unique<re2::FilteredRE2>(/*min_atom_len=*/3);
+  // A keyword and a filter atom may have the same text; each gets its own entry.
+  auto add_literal = [&](const std::string& literal, CompiledRules::Impl::LiteralEntry entry) {
+    impl.literals->Add(literal);
+    impl.literal_entries.push_back(entry);
+  };
   std::map<std::string, int> atom_index;
   bool failed = false;
 
@@ -274,8 +317,21 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
     result.diagnostics.push_back({Diagnostic::Severity::error, where, std::move(message)});
     failed = true;
   };
-  auto add_atom = [&](const std::string& regex, const SourceLocation& where, const std::string& shown) -> int {
+  // Return the atom for `regex` (a keyword's escaped text when `literal` is not
+  // null), adding it on first use; -1 on error.
+  auto add_atom = [&](const std::string& regex, const std::string* literal, const SourceLocation& where,
+                      const std::string& shown) -> int {
     if (auto it = atom_index.find(regex); it != atom_index.end()) return it->second;
+    const int idx = static_cast<int>(impl.atoms.size());
+    if (literal != nullptr) {
+      add_literal(*literal, {false, idx});
+      impl.atoms.emplace_back();
+      impl.atom_literal.push_back(*literal);
+      impl.atom_source.push_back(regex);
+      impl.atom_rules.emplace_back();
+      atom_index.emplace(regex, idx);
+      return idx;
+    }
     auto re = std::make_unique<RE2>(regex, AtomOptions());
     if (!re->ok()) {
       error(where, fmt::format("bad pattern '{}': {} (at '{}')", shown, re->error(), re->error_arg()));
@@ -285,13 +341,15 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
       error(where, fmt::format("pattern '{}' matches the empty string, so it would fire on every transcript", shown));
       return -1;
     }
-    std::string set_error;
-    const int idx = impl.set->Add(regex, &set_error);
-    if (idx < 0) {
-      error(where, fmt::format("bad pattern '{}': {}", shown, set_error));
+    int filter_id = -1;
+    if (impl.filter->Add(regex, AtomOptions(), &filter_id) != RE2::NoError || filter_id < 0) {
+      error(where, fmt::format("bad pattern '{}': rejected by the prefilter", shown));
       return -1;
     }
+    impl.filter_to_atom.resize(static_cast<std::size_t>(filter_id) + 1);
+    impl.filter_to_atom[static_cast<std::size_t>(filter_id)] = idx;
     impl.atoms.push_back(std::move(re));
+    impl.atom_literal.emplace_back();
     impl.atom_source.push_back(regex);
     impl.atom_rules.emplace_back();
     atom_index.emplace(regex, idx);
@@ -308,11 +366,11 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
         error(c.keyword_locations[i], fmt::format("keyword '{}' is empty after normalization", c.keywords[i]));
         continue;
       }
-      const int a = add_atom(RE2::QuoteMeta(normalized), c.keyword_locations[i], c.keywords[i]);
+      const int a = add_atom(RE2::QuoteMeta(normalized), &normalized, c.keyword_locations[i], c.keywords[i]);
       if (a >= 0) out->atoms.push_back(a);
     }
     for (std::size_t i = 0; i < c.patterns.size(); ++i) {
-      const int a = add_atom(c.patterns[i], c.pattern_locations[i], c.patterns[i]);
+      const int a = add_atom(c.patterns[i], nullptr, c.pattern_locations[i], c.patterns[i]);
       if (a >= 0) out->atoms.push_back(a);
     }
     for (const auto& p : c.parts) {
@@ -354,9 +412,17 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
     result.diagnostics.push_back({Diagnostic::Severity::error, {}, "the rule set has no keywords or patterns"});
     return result;
   }
-  if (!impl.set->Compile()) {
-    result.diagnostics.push_back(
-        {Diagnostic::Severity::error, {}, "the rule set's patterns are too large to compile together"});
+  if (impl.filter_to_atom.empty()) {
+    impl.filter.reset();
+  } else {
+    std::vector<std::string> filter_atoms;
+    impl.filter->Compile(&filter_atoms);
+    for (std::size_t i = 0; i < filter_atoms.size(); ++i) add_literal(filter_atoms[i], {true, static_cast<int>(i)});
+  }
+  if (impl.literal_entries.empty()) {
+    impl.literals.reset();
+  } else if (std::string err; !impl.literals->Compile(&err)) {
+    result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the rule set's keywords: " + err});
     return result;
   }
   compiled->rule_set_ = std::move(rule_set);

@@ -1,0 +1,129 @@
+#include "literal_matcher.hpp"
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <stdexcept>
+
+#ifdef FRAUDSCAN_HAVE_HYPERSCAN
+#include <hs/hs.h>
+#endif
+
+namespace fraudscan::detail {
+
+namespace {
+
+class Re2SetMatcher final : public LiteralMatcher {
+ public:
+  Re2SetMatcher() {
+    RE2::Options o;
+    o.set_encoding(RE2::Options::EncodingUTF8);
+    o.set_case_sensitive(true);
+    o.set_log_errors(false);
+    o.set_max_mem(int64_t{1} << 30);
+    set_ = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
+  }
+  int Add(std::string_view literal) override {
+    ++size_;
+    return set_->Add(RE2::QuoteMeta(literal), nullptr);
+  }
+  bool Compile(std::string* error) override {
+    if (size_ == 0) return true;
+    if (set_->Compile()) return true;
+    *error = "RE2::Set: out of memory compiling the literals";
+    return false;
+  }
+  void Match(std::string_view text, std::vector<int>* hits) const override {
+    if (size_ == 0) return;
+    std::vector<int> v;
+    set_->Match(text, &v);
+    hits->insert(hits->end(), v.begin(), v.end());
+  }
+  std::string_view name() const override { return "re2-set"; }
+
+ private:
+  std::unique_ptr<RE2::Set> set_;
+  std::size_t size_ = 0;
+};
+
+#ifdef FRAUDSCAN_HAVE_HYPERSCAN
+class HyperscanMatcher final : public LiteralMatcher {
+ public:
+  ~HyperscanMatcher() override {
+    if (scratch_ != nullptr) hs_free_scratch(scratch_);
+    if (db_ != nullptr) hs_free_database(db_);
+  }
+  int Add(std::string_view literal) override {
+    literals_.emplace_back(literal);
+    return static_cast<int>(literals_.size() - 1);
+  }
+  bool Compile(std::string* error) override {
+    if (literals_.empty()) return true;
+    std::vector<const char*> exprs;
+    std::vector<std::size_t> lens;
+    std::vector<unsigned> flags(literals_.size(), HS_FLAG_SINGLEMATCH);
+    std::vector<unsigned> ids;
+    for (std::size_t i = 0; i < literals_.size(); ++i) {
+      exprs.push_back(literals_[i].data());
+      lens.push_back(literals_[i].size());
+      ids.push_back(static_cast<unsigned>(i));
+    }
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db_,
+                             &err) != HS_SUCCESS) {
+      *error = std::string("Hyperscan: ") + (err != nullptr ? err->message : "compile failed");
+      if (err != nullptr) hs_free_compile_error(err);
+      return false;
+    }
+    if (hs_alloc_scratch(db_, &scratch_) != HS_SUCCESS) {
+      *error = "Hyperscan: cannot allocate scratch space";
+      return false;
+    }
+    return true;
+  }
+  void Match(std::string_view text, std::vector<int>* hits) const override {
+    if (db_ == nullptr) return;
+    // One scratch per thread, cloned from the prototype on first use.
+    struct ThreadScratch {
+      const void* owner = nullptr;
+      hs_scratch_t* scratch = nullptr;
+      ~ThreadScratch() {
+        if (scratch != nullptr) hs_free_scratch(scratch);
+      }
+    };
+    thread_local ThreadScratch local;
+    if (local.owner != this) {
+      if (local.scratch != nullptr) hs_free_scratch(local.scratch);
+      local.scratch = nullptr;
+      if (hs_clone_scratch(scratch_, &local.scratch) != HS_SUCCESS) throw std::bad_alloc();
+      local.owner = this;
+    }
+    auto on_match = [](unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) -> int {
+      static_cast<std::vector<int>*>(ctx)->push_back(static_cast<int>(id));
+      return 0;
+    };
+    hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, local.scratch, on_match, hits);
+  }
+  std::string_view name() const override { return "hyperscan"; }
+
+ private:
+  std::vector<std::string> literals_;
+  hs_database_t* db_ = nullptr;
+  hs_scratch_t* scratch_ = nullptr;
+};
+#endif
+
+}  // namespace
+
+std::unique_ptr<LiteralMatcher> MakeLiteralMatcher(std::string_view engine) {
+#ifdef FRAUDSCAN_HAVE_HYPERSCAN
+  if (engine.empty() || engine == "hyperscan") {
+    if (hs_valid_platform() == HS_SUCCESS) return std::make_unique<HyperscanMatcher>();
+  }
+#endif
+  if (engine.empty() || engine == "re2-set") return std::make_unique<Re2SetMatcher>();
+  throw std::invalid_argument("unknown or unavailable matcher engine '" + std::string(engine) + "'");
+}
+
+}  // namespace fraudscan::detail

@@ -1,0 +1,145 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "fraudscan/matcher.hpp"
+
+using namespace fraudscan;
+
+namespace {
+
+const Normalizer& Norm() {
+  static const Normalizer n;
+  return n;
+}
+
+std::shared_ptr<const CompiledRules> Compile(const std::string& yaml) {
+  auto loaded = ParseRules(yaml, "t.yaml");
+  REQUIRE(loaded.ok());
+  auto compiled = CompileRules(std::move(loaded.rule_set), Norm());
+  REQUIRE(compiled.ok());
+  return compiled.rules;
+}
+
+// Return the ids of the rules that fire on `text` (a plain-text transcript).
+std::vector<std::string> Fired(const CompiledRules& rules, const std::string& text) {
+  Transcript t = ParsePlainText("t", text);
+  NormalizedTranscript nt = NormalizeTranscript(Norm(), t);
+  std::vector<std::string> ids;
+  for (const auto& h : rules.Match(nt)) ids.push_back(h.rule->id);
+  return ids;
+}
+
+bool Fires(const CompiledRules& rules, const std::string& id, const std::string& text) {
+  auto ids = Fired(rules, text);
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+std::string RuleYaml(const std::string& id, const std::string& body) {
+  return "  - id: " + id + "\n    type: move\n    description: d\n    weight: 0.5\n" + body;
+}
+
+}  // namespace
+
+TEST_CASE("matcher: keywords are normalized and matched case-insensitively") {
+  auto rules = Compile("rules:\n" + RuleYaml("k", "    keywords: [ＶＸ, 刷单]\n"));
+  CHECK(Fires(*rules, "k", "加我vx"));
+  CHECK(Fires(*rules, "k", "加我ＶＸ"));
+  CHECK(Fires(*rules, "k", "加我VX"));
+  CHECK(Fires(*rules, "k", "刷\u200B单"));
+  CHECK_FALSE(Fires(*rules, "k", "加我微信"));
+}
+
+TEST_CASE("matcher: patterns do not cross turns") {
+  auto rules = Compile("rules:\n" + RuleYaml("p", "    patterns: ['下载.{0,10}会议']\n"));
+  CHECK(Fires(*rules, "p", "您先下载一个腾讯会议"));
+  CHECK_FALSE(Fires(*rules, "p", "客服：您先下载\n用户：什么会议"));
+}
+
+TEST_CASE("matcher: all_of within a window, evaluated on positions") {
+  auto rules = Compile("rules:\n" + RuleYaml("w", "    all_of:\n      - keywords: [会员]\n      - keywords: [扣费]\n"
+                                              "    within: 10\n"));
+  CHECK(Fires(*rules, "w", "会员每月扣费"));
+  CHECK(Fires(*rules, "w", "扣费的会员"));  // order does not matter
+  CHECK_FALSE(Fires(*rules, "w", "会员一二三四五六七八九十扣费"));
+  CHECK(Fires(*rules, "w", "会员一二三四五六七八九十扣费会员"));  // the second 会员 is close
+  CHECK_FALSE(Fires(*rules, "w", "只有会员"));
+  // Combinations cross turns.
+  CHECK(Fires(*rules, "w", "A: 会员\nB: 扣费\n"));
+}
+
+TEST_CASE("matcher: all_of without within is transcript-wide") {
+  auto rules = Compile("rules:\n" + RuleYaml("t", "    all_of:\n      - keywords: [导师]\n      - keywords: [收益]\n"));
+  CHECK(Fires(*rules, "t", "导师" + std::string(3000, 'x') + "收益"));
+}
+
+TEST_CASE("matcher: n_of counts distinct parts") {
+  auto rules = Compile("rules:\n" + RuleYaml("n", "    n_of:\n      n: 2\n      of:\n        - keywords: [a1]\n"
+                                              "        - keywords: [b2]\n        - keywords: [c3]\n    within: 20\n"));
+  CHECK(Fires(*rules, "n", "a1 c3"));
+  CHECK_FALSE(Fires(*rules, "n", "a1 a1 a1"));
+  CHECK_FALSE(Fires(*rules, "n", "a1 xxxxxxxxxxxxxxxxxxxxxxxxxxxx c3"));
+}
+
+TEST_CASE("matcher: nested combinations") {
+  auto rules = Compile("rules:\n" + RuleYaml("x", "    all_of:\n      - any_of:\n          - keywords: [腾讯会议]\n"
+                                              "          - keywords: [钉钉]\n      - keywords: [共享屏幕]\n"
+                                              "    within: 15\n"));
+  CHECK(Fires(*rules, "x", "下载钉钉然后共享屏幕"));
+  CHECK(Fires(*rules, "x", "打开腾讯会议点共享屏幕"));
+  CHECK_FALSE(Fires(*rules, "x", "共享屏幕"));
+}
+
+TEST_CASE("matcher: unless drops hits near an exception") {
+  auto rules = Compile("rules:\n" + RuleYaml("u", "    keywords: [共享屏幕]\n    unless:\n      keywords: [不要]\n"
+                                              "    unless_within: 4\n"));
+  CHECK(Fires(*rules, "u", "请您共享屏幕"));
+  CHECK_FALSE(Fires(*rules, "u", "千万不要共享屏幕"));
+  CHECK(Fires(*rules, "u", "不要慌张，接下来请您打开共享屏幕"));  // the 不要 is far away
+  auto whole = Compile("rules:\n" + RuleYaml("v", "    keywords: [共享屏幕]\n    unless:\n      keywords: [96110]\n"
+                                              "    unless_within: transcript\n"));
+  CHECK_FALSE(Fires(*whole, "v", "96110提醒您" + std::string(500, 'x') + "共享屏幕"));
+}
+
+TEST_CASE("matcher: speaker restriction") {
+  auto rules = Compile("rules:\n" + RuleYaml("s", "    keywords: [验证码]\n    speaker: ['^客服$']\n"));
+  CHECK(Fires(*rules, "s", "客服：把验证码告诉我\n用户：好的\n"));
+  CHECK_FALSE(Fires(*rules, "s", "客服：您好\n用户：我收到验证码了\n"));
+}
+
+TEST_CASE("matcher: hits report the parts of their first match") {
+  auto rules = Compile("rules:\n" + RuleYaml("w", "    all_of:\n      - keywords: [会员]\n      - keywords: [扣费]\n"
+                                              "    within: 10\n"));
+  Transcript t = ParsePlainText("t", "您的会员将扣费");
+  NormalizedTranscript nt = NormalizeTranscript(Norm(), t);
+  auto hits = rules->Match(nt);
+  REQUIRE(hits.size() == 1);
+  REQUIRE(hits[0].parts.size() == 2);
+  CHECK(nt.text.text.substr(hits[0].parts[0].begin, hits[0].parts[0].end - hits[0].parts[0].begin) == "会员");
+  CHECK(nt.text.text.substr(hits[0].parts[1].begin, hits[0].parts[1].end - hits[0].parts[1].begin) == "扣费");
+}
+
+TEST_CASE("matcher: regex errors name the pattern's line and the offending part") {
+  auto loaded = ParseRules("rules:\n" + RuleYaml("bad", "    patterns:\n      - '(未闭合'\n      - 'ok'\n      - 'x{2,1}'\n"),
+                           "bad.yaml");
+  REQUIRE(loaded.ok());
+  auto compiled = CompileRules(std::move(loaded.rule_set), Norm());
+  CHECK_FALSE(compiled.ok());
+  REQUIRE(compiled.diagnostics.size() == 2);
+  CHECK(FormatDiagnostic(compiled.diagnostics[0]).starts_with("bad.yaml:7:9: error: bad pattern '(未闭合'"));
+  CHECK(compiled.diagnostics[1].where.line == 9);
+}
+
+TEST_CASE("matcher: a pattern that matches the empty string is rejected") {
+  auto loaded = ParseRules("rules:\n" + RuleYaml("empty", "    patterns: ['a*']\n"), "e.yaml");
+  auto compiled = CompileRules(std::move(loaded.rule_set), Norm());
+  CHECK_FALSE(compiled.ok());
+}
+
+TEST_CASE("matcher: shared atoms are compiled once") {
+  auto rules = Compile("rules:\n" + RuleYaml("a", "    keywords: [微信, 转账]\n") + RuleYaml("b", "    keywords: [微信]\n"));
+  CHECK(rules->AtomPatterns().size() == 2);
+  auto ids = Fired(*rules, "加微信");
+  CHECK(ids == std::vector<std::string>{"a", "b"});
+}

@@ -1,0 +1,126 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "fraudscan/rules.hpp"
+
+using fraudscan::Diagnostic;
+using fraudscan::ParseRules;
+
+namespace {
+
+// Return the first error's text, or "" when there is none.
+std::string FirstError(const fraudscan::LoadResult& r) {
+  for (const auto& d : r.diagnostics) {
+    if (d.severity == Diagnostic::Severity::error) return fraudscan::FormatDiagnostic(d);
+  }
+  return "";
+}
+
+constexpr const char* kGood = R"(rules:
+  - id: cs.demo
+    type: impersonation_cs
+    description: demo
+    weight: 0.5
+    all_of:
+      - keywords: [误开通]
+      - n_of:
+          n: 1
+          of:
+            - keywords: [会员]
+            - patterns: ['扣费|扣款']
+    within: 30
+    unless:
+      keywords: [不会]
+    unless_within: transcript
+    speaker: [客服]
+    examples:
+      match: [误开通会员]
+      no_match: [会员]
+)";
+
+}  // namespace
+
+TEST_CASE("rules: a complete rule loads") {
+  auto r = ParseRules(kGood, "demo.yaml");
+  REQUIRE(r.ok());
+  REQUIRE(r.rule_set.rules.size() == 1);
+  const auto& rule = r.rule_set.rules[0];
+  CHECK(rule.id == "cs.demo");
+  CHECK(rule.type == fraudscan::RuleType::impersonation_cs);
+  CHECK(rule.weight == doctest::Approx(0.5));
+  CHECK(rule.condition.kind == fraudscan::Condition::Kind::all_of);
+  CHECK(rule.condition.within == 30);
+  REQUIRE(rule.condition.parts.size() == 2);
+  CHECK(rule.condition.parts[1].kind == fraudscan::Condition::Kind::n_of);
+  CHECK(rule.condition.parts[1].n == 1);
+  CHECK(rule.unless_within == -1);
+  CHECK(rule.speakers == std::vector<std::string>{"客服"});
+  CHECK(rule.match_examples.size() == 1);
+  CHECK(rule.where.line == 2);
+  CHECK(rule.match_examples[0].where.line == 19);
+}
+
+TEST_CASE("rules: schema errors carry file:line:col") {
+  struct Case {
+    const char* yaml;
+    const char* expected;  // substring of the first error
+  } cases[] = {
+      {"rules:\n  - id: a\n    type: nope\n    description: d\n    weight: 0.5\n    keywords: [x]\n",
+       "x.yaml:3:11: error: unknown type 'nope'"},
+      {"rules:\n  - id: a\n    type: move\n    description: d\n    weight: 1.5\n    keywords: [x]\n",
+       "x.yaml:5:13: error: weight 1.5 is outside (0, 1]"},
+      {"rules:\n  - id: a\n    type: move\n    description: d\n    weight: 0.5\n", "rule has no condition"},
+      {"rules:\n  - id: A B\n    type: move\n    description: d\n    weight: 0.5\n    keywords: [x]\n",
+       "x.yaml:2:9: error: rule id 'A B' must match"},
+      {"rules:\n  - id: a\n    type: move\n    description: d\n    weight: 0.5\n    keywords: [x]\n    colour: red\n",
+       "x.yaml:7:5: error: unknown rule field 'colour'"},
+      {"rules:\n  - id: a\n    type: move\n    description: d\n    weight: 0.5\n    keywords: [x]\n    all_of: [{keywords: [y]}]\n",
+       "not both"},
+      {"rules:\n  - id: a\n    type: move\n    description: d\n    weight: 0.5\n    n_of: {n: 3, of: [{keywords: [y]}]}\n",
+       "n = 3 but only 1 conditions"},
+      {"rules:\n  - id: a\n    type: move\n    description: d\n    weight: 0.5\n    any_of: [{keywords: [y]}]\n    within: 5\n",
+       "'within' applies to 'all_of' and 'n_of' only"},
+      {"rules:\n  - id: a\n    type: move\n  description: d\n", "x.yaml:4:3: error: YAML syntax"},
+      {"rulez: []\n", "unknown top-level key 'rulez'"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.yaml);
+    auto r = ParseRules(c.yaml, "x.yaml");
+    CHECK_FALSE(r.ok());
+    CHECK(FirstError(r).find(c.expected) != std::string::npos);
+  }
+}
+
+TEST_CASE("rules: every error is reported, not only the first") {
+  auto r = ParseRules(
+      "rules:\n"
+      "  - {id: a, type: bad1, description: d, weight: 0.5, keywords: [x]}\n"
+      "  - {id: b, type: move, description: d, weight: 7, keywords: [x]}\n"
+      "  - {id: a2, type: move, description: d, weight: 0.5, keywords: [x]}\n"
+      "  - {id: a2, type: move, description: d, weight: 0.5, keywords: [y]}\n",
+      "multi.yaml");
+  int errors = 0;
+  for (const auto& d : r.diagnostics) errors += d.severity == Diagnostic::Severity::error;
+  CHECK(errors == 3);
+  CHECK(r.rule_set.rules.size() == 1);  // only the first a2 survives
+  bool duplicate = false;
+  for (const auto& d : r.diagnostics) {
+    duplicate = duplicate || (d.message.find("duplicate rule id 'a2'") != std::string::npos && d.where.line == 5);
+  }
+  CHECK(duplicate);
+}
+
+TEST_CASE("rules: missing examples are warnings") {
+  auto r = ParseRules("rules:\n  - {id: a, type: move, description: d, weight: 0.5, keywords: [x]}\n", "w.yaml");
+  CHECK(r.ok());
+  CHECK(r.diagnostics.size() == 2);
+  CHECK(r.diagnostics[0].severity == Diagnostic::Severity::warning);
+}
+
+TEST_CASE("rules: type names") {
+  CHECK(fraudscan::TypeName(fraudscan::RuleType::fake_loan_credit) == "fake_loan_credit");
+  CHECK(fraudscan::ParseType("benign") == fraudscan::RuleType::benign);
+  CHECK_FALSE(fraudscan::ParseType("Benign").has_value());
+  CHECK(fraudscan::TypeNameZh(fraudscan::RuleType::task_rebate) == "刷单返利类");
+}
