@@ -1,13 +1,17 @@
 #include "fraudscan/normalize.hpp"
 
 #include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
 #include <unicode/unistr.h>
 #include <unicode/utf8.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace fraudscan {
 namespace {
+
+#include "unitables.inc"
 
 const icu::Normalizer2& NfkcCasefold() {
   UErrorCode status = U_ZERO_ERROR;
@@ -16,93 +20,331 @@ const icu::Normalizer2& NfkcCasefold() {
   return *n;
 }
 
-std::string MapCodePoint(const icu::Normalizer2& nfkc_cf, uint32_t cp) {
-  if (cp == '\r') return {};
-  UErrorCode status = U_ZERO_ERROR;
-  icu::UnicodeString in(static_cast<UChar32>(cp));
-  icu::UnicodeString out = nfkc_cf.normalize(in, status);
-  if (U_FAILURE(status)) return {};
-  std::string utf8;
-  out.toUTF8String(utf8);
-  return utf8;
+void AppendUtf8(std::string* out, char32_t cp) {
+  char buf[4];
+  int32_t n = 0;
+  [[maybe_unused]] UBool err = false;
+  U8_APPEND(buf, n, 4, static_cast<UChar32>(cp), err);
+  out->append(buf, static_cast<std::size_t>(n));
+}
+
+// Separators that fraudsters put between characters, after NFKC mapping.
+bool IsSeparatorCodePoint(char32_t c) {
+  switch (c) {
+    case ' ': case '\t': case '*': case '_': case '-': case '|': case '/': case '\\': case '~': case '.':
+    case '^': case '+': case '=': case '#': case '`': case '\'': case '"':
+    case 0x00B7: case 0x2022: case 0x30FB: case 0x2027: case 0x2219: case 0x2014: case 0x2013:
+    case 0x2027 + 1: case 0x00A0: case 0x3000: case 0x02D9: case 0x2026:
+      return true;
+    default:
+      break;
+  }
+  const int8_t type = u_charType(static_cast<UChar32>(c));
+  // Symbols (math, currency, modifier, other: emoji, hearts, stars) and spaces.
+  return type == U_MATH_SYMBOL || type == U_CURRENCY_SYMBOL || type == U_MODIFIER_SYMBOL ||
+         type == U_OTHER_SYMBOL || type == U_SPACE_SEPARATOR;
+}
+
+int CnDigit(char32_t c) {
+  switch (c) {
+    case U'〇': case U'零': return 0;
+    case U'一': case U'幺': return 1;
+    case U'二': return 2;
+    case U'三': return 3;
+    case U'四': return 4;
+    case U'五': return 5;
+    case U'六': return 6;
+    case U'七': return 7;
+    case U'八': return 8;
+    case U'九': return 9;
+    default: return -1;
+  }
+}
+
+int FinancialDigit(char32_t c) {
+  switch (c) {
+    case U'壹': return 1;
+    case U'贰': return 2;
+    case U'叁': return 3;
+    case U'肆': return 4;
+    case U'伍': return 5;
+    case U'陆': return 6;
+    case U'柒': return 7;
+    case U'捌': return 8;
+    case U'玖': return 9;
+    default: return -1;
+  }
+}
+
+// Decode one code point at s[*i]; ill-formed sequences give U+FFFD.
+char32_t NextCodePoint(const uint8_t* s, int32_t* i, int32_t len) {
+  if (s[*i] < 0x80) return s[(*i)++];
+  UChar32 c;
+  U8_NEXT(s, *i, len, c);
+  return c < 0 ? 0xFFFD : static_cast<char32_t>(c);
 }
 
 }  // namespace
 
-Normalizer::Normalizer() : bmp_(0x10000) {
+std::string Normalizer::MapUncached(char32_t cp) const {
+  if (cp == '\r') return {};
+  UErrorCode status = U_ZERO_ERROR;
+  icu::UnicodeString in(static_cast<UChar32>(cp));
+  icu::UnicodeString folded = NfkcCasefold().normalize(in, status);
+  if (U_FAILURE(status)) return {};
+  std::string utf8;
+  for (int32_t i = 0; i < folded.length();) {
+    char32_t c = static_cast<char32_t>(folded.char32At(i));
+    i += U16_LENGTH(c);
+    // Traditional->Simplified, then rule-set variants of the result (帳 -> 帐 -> 账).
+    for (int step = 0; step < 3; ++step) {
+      auto it = variants_.find(c);
+      if (it == variants_.end() || it->second == c) break;
+      c = it->second;
+    }
+    AppendUtf8(&utf8, c);
+  }
+  return utf8;
+}
+
+Normalizer::Normalizer(const NormalizerOptions& options)
+    : bmp_(0x10000), digit_(0x10000, 0), homophone_(0x10000, 0) {
+  for (const auto& p : kT2S) variants_[p[0]] = p[1];
+  for (const auto& [from, to] : options.character_variants) variants_[from] = to;
   const icu::Normalizer2& nfkc_cf = NfkcCasefold();
-  for (uint32_t cp = 0; cp < 0x10000; ++cp) {
+  for (char32_t cp = 0; cp < 0x10000; ++cp) {
     Entry& e = bmp_[cp];
     if (U_IS_SURROGATE(cp)) {
-      e = {0, 0, false};
+      e = {0, 0, 0};
       continue;
     }
-    if (cp != '\r' && nfkc_cf.isInert(static_cast<UChar32>(cp))) {
-      e = {0, 0, true};
-      continue;
+    std::string mapped;
+    bool identity;
+    if (cp != '\r' && nfkc_cf.isInert(static_cast<UChar32>(cp)) && !variants_.contains(cp)) {
+      identity = true;
+      AppendUtf8(&mapped, cp);
+    } else {
+      mapped = MapUncached(cp);
+      std::string self;
+      AppendUtf8(&self, cp);
+      identity = mapped == self;
     }
-    std::string mapped = MapCodePoint(nfkc_cf, cp);
-    char self[4];
-    int32_t n = 0;
-    [[maybe_unused]] UBool err = false;
-    U8_APPEND(self, n, 4, static_cast<UChar32>(cp), err);
-    if (mapped == std::string_view(self, static_cast<std::size_t>(n))) {
-      e = {0, 0, true};
-      continue;
+    uint8_t kind = identity ? kIdentity : 0;
+    // Classify by what the code point maps to.
+    char32_t single = 0;
+    if (!mapped.empty()) {
+      int32_t i = 0;
+      single = NextCodePoint(reinterpret_cast<const uint8_t*>(mapped.data()), &i, static_cast<int32_t>(mapped.size()));
+      if (static_cast<std::size_t>(i) != mapped.size()) single = 0;
     }
-    e = {static_cast<uint32_t>(pool_.size()), static_cast<uint8_t>(mapped.size()), false};
-    pool_ += mapped;
+    if (single != 0 && single != '\n' && IsSeparatorCodePoint(single)) kind |= kSeparator;
+    if (single < 0x80 && single != 0 && std::isalnum(static_cast<int>(single))) kind |= kAsciiAlnum;
+    if (int d = CnDigit(single); d >= 0) {
+      kind |= kCnDigit;
+      digit_[cp] = static_cast<char>('0' + d);
+    }
+    if (int d = FinancialDigit(single); d >= 0) {
+      kind |= kFinancialDigit;
+      digit_[cp] = static_cast<char>('0' + d);
+    }
+    if (identity) {
+      e = {0, 0, kind};
+    } else {
+      e = {static_cast<uint32_t>(pool_.size()), static_cast<uint8_t>(mapped.size()), kind};
+      pool_ += mapped;
+    }
+  }
+  // Homophones: the smallest BMP code point of each syllable represents it.
+  std::vector<uint32_t> representative(sizeof(kSyllables) / sizeof(kSyllables[0]), 0);
+  for (const auto& p : kPinyin) {
+    if (representative[p[1]] == 0 || p[0] < representative[p[1]]) representative[p[1]] = p[0];
+  }
+  for (const auto& p : kPinyin) {
+    if (p[0] < 0x10000) homophone_[p[0]] = representative[p[1]];
   }
 }
 
-std::string Normalizer::MapSupplementary(uint32_t cp) const { return MapCodePoint(NfkcCasefold(), cp); }
+Normalizer::Mapped Normalizer::Map(char32_t cp, std::string* scratch) const {
+  if (cp < 0x10000) {
+    const Entry& e = bmp_[cp];
+    if (e.kind & kIdentity) return {{}, e.kind, digit_[cp]};
+    return {std::string_view(pool_).substr(e.pool_offset, e.length), e.kind, digit_[cp]};
+  }
+  *scratch = MapUncached(cp);
+  return {*scratch, 0, 0};
+}
 
 void Normalizer::Append(std::string_view source, std::size_t source_offset, NormalizedText* out) const {
   const auto* s = reinterpret_cast<const uint8_t*>(source.data());
   const auto len = static_cast<int32_t>(source.size());
   out->text.reserve(out->text.size() + source.size());
   out->origin.reserve(out->origin.size() + source.size());
+  std::string scratch;
+
+  // Separators seen since the last emitted character, not yet emitted.
+  std::string pending;
+  std::vector<uint32_t> pending_origin;
+  bool last_alnum = false;   // the last emitted character is an ASCII letter/digit
+  bool emitted_any = false;  // something was emitted in this call (line start otherwise)
+  int digit_run = 0;         // remaining Chinese digits of a run that becomes ASCII
+
+  auto emit = [&](std::string_view bytes, uint32_t origin) {
+    out->text.append(bytes);
+    out->origin.insert(out->origin.end(), bytes.size(), origin);
+  };
+  // Separators kept after all (at the end of a line, or between ASCII words).
+  auto flush_pending = [&] {
+    out->text.append(pending);
+    out->origin.insert(out->origin.end(), pending_origin.begin(), pending_origin.end());
+    pending.clear();
+    pending_origin.clear();
+  };
+
   for (int32_t i = 0; i < len;) {
     const int32_t start = i;
     const auto origin = static_cast<uint32_t>(source_offset + static_cast<std::size_t>(start));
-    UChar32 c;
     bool invalid = false;
+    char32_t c;
     if (s[i] < 0x80) {
       c = s[i++];
     } else {
-      U8_NEXT(s, i, len, c);
-      if (c < 0) {
-        c = 0xFFFD;
-        invalid = true;
-      }
+      UChar32 u;
+      U8_NEXT(s, i, len, u);
+      invalid = u < 0;
+      c = invalid ? 0xFFFD : static_cast<char32_t>(u);
     }
-    if (c < 0x10000) {
-      const Entry& e = bmp_[static_cast<std::size_t>(c)];
-      if (e.identity) {
-        if (invalid) {
-          out->text.append("\xEF\xBF\xBD");
-          out->origin.insert(out->origin.end(), 3, origin);
-        } else {
-          const auto n = static_cast<std::size_t>(i - start);
-          out->text.append(source.data() + start, n);
-          out->origin.insert(out->origin.end(), n, origin);
-        }
-        continue;
-      }
-      out->text.append(pool_, e.pool_offset, e.length);
-      out->origin.insert(out->origin.end(), e.length, origin);
+    Mapped m = Map(c, &scratch);
+    std::string_view bytes = (m.kind & kIdentity) ? source.substr(static_cast<std::size_t>(start),
+                                                                  static_cast<std::size_t>(i - start))
+                                                  : m.bytes;
+    if (invalid) bytes = "\xEF\xBF\xBD";
+    if (bytes.empty()) continue;  // removed (invisible, CR)
+    if (c == '\n') {
+      flush_pending();
+      emit("\n", origin);
+      last_alnum = false;
+      emitted_any = false;
+      digit_run = 0;
       continue;
     }
-    std::string mapped = MapSupplementary(static_cast<uint32_t>(c));
-    out->text += mapped;
-    out->origin.insert(out->origin.end(), mapped.size(), origin);
+    if (m.kind & kSeparator) {
+      if (!emitted_any) {
+        emit(bytes, origin);  // leading separators stay (nothing to join)
+        continue;
+      }
+      pending.append(bytes);
+      pending_origin.insert(pending_origin.end(), bytes.size(), origin);
+      continue;
+    }
+    const bool alnum = (m.kind & kAsciiAlnum) != 0;
+    if (!pending.empty()) {
+      if (last_alnum && alnum) {
+        flush_pending();
+      } else {
+        pending.clear();
+        pending_origin.clear();
+      }
+    }
+    // Chinese digits.
+    if (m.kind & kFinancialDigit) {
+      char d = m.digit;
+      emit(std::string_view(&d, 1), origin);
+      last_alnum = true;
+      emitted_any = true;
+      continue;
+    }
+    if (m.kind & kCnDigit) {
+      if (digit_run == 0) {
+        // Count the run ahead (separators inside it do not break it).
+        int run = 1;
+        for (int32_t j = i; j < len && run < 3;) {
+          char32_t next = NextCodePoint(s, &j, len);
+          Mapped nm = Map(next, &scratch);
+          if (nm.kind & kCnDigit) {
+            ++run;
+          } else if (!(nm.kind & kSeparator)) {
+            break;
+          }
+        }
+        digit_run = run >= 3 ? -1 : 0;  // -1: inside a run that converts
+      }
+      if (digit_run == -1) {
+        char d = m.digit;
+        emit(std::string_view(&d, 1), origin);
+        last_alnum = true;
+        emitted_any = true;
+        continue;
+      }
+    } else {
+      digit_run = 0;
+    }
+    emit(bytes, origin);
+    last_alnum = alnum;
+    emitted_any = true;
   }
+  flush_pending();
 }
 
 std::string Normalizer::Normalize(std::string_view source) const {
   NormalizedText out;
   Append(source, 0, &out);
   return std::move(out.text);
+}
+
+std::string Normalizer::HomophoneKey(std::string_view normalized) const {
+  std::string out;
+  out.reserve(normalized.size());
+  const auto* s = reinterpret_cast<const uint8_t*>(normalized.data());
+  const auto len = static_cast<int32_t>(normalized.size());
+  for (int32_t i = 0; i < len;) {
+    const int32_t start = i;
+    const char32_t c = NextCodePoint(s, &i, len);
+    if (c < 0x10000 && homophone_[c] != 0 && i - start == 3) {
+      AppendUtf8(&out, homophone_[c]);
+    } else {
+      out.append(normalized.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(i - start)));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Normalizer::Explain(std::string_view original) const {
+  std::vector<std::string> kinds;
+  auto add = [&](const char* k) {
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.emplace_back(k);
+  };
+  const auto* s = reinterpret_cast<const uint8_t*>(original.data());
+  const auto len = static_cast<int32_t>(original.size());
+  const icu::Normalizer2& nfkc_cf = NfkcCasefold();
+  std::string scratch;
+  for (int32_t i = 0; i < len;) {
+    const char32_t c = NextCodePoint(s, &i, len);
+    Mapped m = Map(c, &scratch);
+    if (m.kind & kSeparator) {
+      add("separator removed");
+      continue;
+    }
+    if (m.kind & (kCnDigit | kFinancialDigit)) add("Chinese digits");
+    if (m.kind & kIdentity) continue;
+    if (m.bytes.empty()) {
+      add("invisible character removed");
+      continue;
+    }
+    UErrorCode status = U_ZERO_ERROR;
+    icu::UnicodeString folded = nfkc_cf.normalize(icu::UnicodeString(static_cast<UChar32>(c)), status);
+    const bool nfkc_changed = folded != icu::UnicodeString(static_cast<UChar32>(c));
+    if (nfkc_changed) {
+      icu::UnicodeString lower(static_cast<UChar32>(c));
+      lower.foldCase();
+      add(lower == folded ? "case" : "full-width or compatibility form");
+    }
+    const char32_t after = folded.length() > 0 ? static_cast<char32_t>(folded.char32At(0)) : c;
+    if (auto it = variants_.find(after); it != variants_.end()) {
+      const bool t2s = std::any_of(std::begin(kT2S), std::end(kT2S), [&](const auto& p) { return p[0] == after; });
+      add(t2s ? "traditional to simplified" : "character variant");
+    }
+  }
+  return kinds;
 }
 
 }  // namespace fraudscan
