@@ -257,7 +257,8 @@ int RunTest(const std::vector<std::string>& args) {
       "   min-risk, max-risk.\n"
       "4. With --baseline, compares with the committed baseline and fails on a transcript\n"
       "   that went from right to wrong, a metric that dropped by more than --tolerance, or\n"
-      "   a risk that moved by more than --risk-tolerance. --update-baseline rewrites it.\n\n"
+      "   a risk that moved the wrong way (up on an honest transcript, down on a fraud one)\n"
+      "   by more than --risk-tolerance. --update-baseline rewrites it.\n\n"
       "Exit status: 0 all passed, 1 a failed example, expectation or regression, 2 an error\n"
       "(bad rules, unreadable corpus).\n\nOptions");
   std::vector<std::string> rules, corpus;
@@ -490,9 +491,17 @@ int RunTest(const std::vector<std::string>& args) {
       } else if (!was_right && IsCorrect(c)) {
         diff += fmt::format("  fixed {}: was {}, now {}, risk {} -> {}\n", c.id, old_label, c.label, old_risk, c.risk);
       } else if (std::abs(c.risk - old_risk) > risk_tolerance) {
-        ++regressions;
-        diff += fmt::format("  REGRESSION {}: risk moved {} -> {} (more than {} points)\n", c.id, old_risk, c.risk,
-                            risk_tolerance);
+        // A move toward the expected answer is an improvement, not a regression.
+        const bool expect_fraud = !c.expected.empty() && LabelIndex(c.expected) != kNone;
+        const bool expect_clean = !c.expected.empty() && LabelIndex(c.expected) == kNone && c.expected != "other_fraud";
+        const bool better = (expect_fraud && c.risk > old_risk) || (expect_clean && c.risk < old_risk);
+        if (better) {
+          diff += fmt::format("  improved {}: risk {} -> {}\n", c.id, old_risk, c.risk);
+        } else {
+          ++regressions;
+          diff += fmt::format("  REGRESSION {}: risk moved {} -> {} (more than {} points)\n", c.id, old_risk, c.risk,
+                              risk_tolerance);
+        }
       } else if (old_label != c.label) {
         diff += fmt::format("  changed {}: {} -> {}\n", c.id, old_label, c.label);
       }

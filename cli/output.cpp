@@ -115,6 +115,7 @@ std::string FormatResult(const Job& job, const Result& r, const OutputOptions& o
         x["offset"] = e.offset;
         x["length"] = e.length;
         x["speaker"] = e.speaker;
+        if (!e.normalizations.empty()) x["normalizations"] = e.normalizations;
         if (o.explain) {
           x["normalized"] = e.normalized;
           x["description"] = e.description;
@@ -168,7 +169,11 @@ std::string FormatResult(const Job& job, const Result& r, const OutputOptions& o
       std::string speaker = e.speaker.empty() ? "" : fmt::format(" {}：", e.speaker);
       out += fmt::format("    {}{}:{}{}{} {}", o.color ? kDim : "", e.line, e.column, speaker, o.color ? kReset : "",
                          Snippet(t.document, e, o.color));
-      if (e.normalized != e.text) out += fmt::format("  (normalized: {})", OneLine(e.normalized));
+      if (e.normalized != e.text || !e.normalizations.empty()) {
+        std::string how;
+        for (const auto& k : e.normalizations) how += (how.empty() ? "" : ", ") + k;
+        out += fmt::format("  (matched as {}{}{})", OneLine(e.normalized), how.empty() ? "" : ": ", how);
+      }
       out += '\n';
     }
   }

@@ -11,4 +11,4 @@ cmake --build --preset "$preset" -j "$(nproc)"
 ctest --preset "$preset" -j "$(nproc)"
 bin=build/$preset/fraudscan
 "$bin" lint --strict --rules rules
-"$bin" test --rules rules corpus/
+"$bin" test --rules rules --baseline corpus/baseline.json --junit "build/$preset/rule-tests.xml" corpus/

@@ -12,7 +12,9 @@ Engine::Built Engine::FromPaths(const std::vector<std::filesystem::path>& paths,
   Built built;
   LoadResult loaded = LoadRules(paths);
   built.diagnostics = std::move(loaded.diagnostics);
-  auto norm = std::make_shared<const Normalizer>();
+  NormalizerOptions norm_options;
+  norm_options.character_variants = loaded.rule_set.character_variants;
+  auto norm = std::make_shared<const Normalizer>(norm_options);
   CompileResult compiled = CompileRules(std::move(loaded.rule_set), *norm);
   built.diagnostics.insert(built.diagnostics.end(), compiled.diagnostics.begin(), compiled.diagnostics.end());
   const bool errors = std::any_of(built.diagnostics.begin(), built.diagnostics.end(),
@@ -69,6 +71,10 @@ Result Engine::Scan(const Transcript& t) const {
       e.column = lc.column;
       if (!t.turns.empty()) e.speaker = t.turns[nt.TurnAt(sp.begin)].speaker;
       e.part = part++;
+      if (auto note = rules_->AtomNote(sp.atom); !note.empty()) e.normalizations.emplace_back(note);
+      if (e.normalized != e.text) {
+        for (auto& k : normalizer_->Explain(e.text)) e.normalizations.push_back(std::move(k));
+      }
       r.evidence.push_back(std::move(e));
     }
   }

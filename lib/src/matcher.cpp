@@ -69,7 +69,14 @@ struct CompiledRules::Impl {
   std::vector<int> filter_to_atom;  // FilteredRE2 regexp id -> atom
   // An atom is a keyword (found with a plain substring search) or a pattern (an RE2).
   std::vector<std::unique_ptr<RE2>> atoms;       // null for keywords
-  std::vector<std::string> atom_literal;         // the normalized keyword, for keywords
+  std::vector<std::string> atom_literal;         // keywords: the normalized keyword;
+                                                 // homophones: its homophone key
+  std::vector<std::string> atom_exact;           // homophones: the keyword itself
+  std::vector<std::string> atom_note;            // "", "variant spelling of …", "homophone of …"
+  // Homophone atoms are found in a second view of the text (Normalizer::HomophoneKey).
+  std::unique_ptr<detail::LiteralMatcher> homophone_literals;
+  std::vector<int> homophone_entries;            // homophone literal -> atom
+  const Normalizer* norm = nullptr;
   std::vector<std::string> atom_source;
   std::vector<std::vector<int>> atom_rules;  // atom -> rules whose condition uses it
   std::vector<CompiledRule> rules;
@@ -81,6 +88,7 @@ struct CompiledRules::Impl {
     std::vector<std::vector<Span>> spans;          // atom -> spans (filled lazily)
     std::vector<char> spans_done;
     std::vector<uint32_t> char_at;                 // byte -> code point index
+    std::string homophone_text;                    // filled when the rules use pinyin
   };
 
   uint32_t Chars(const Scratch& s, uint32_t byte) const { return s.char_at[byte]; }
@@ -90,11 +98,16 @@ struct CompiledRules::Impl {
     if (s.spans_done[static_cast<std::size_t>(atom)]) return spans;
     s.spans_done[static_cast<std::size_t>(atom)] = 1;
     const std::string& text = s.text->text.text;
-    if (atoms[static_cast<std::size_t>(atom)] == nullptr) {
-      const std::string& lit = atom_literal[static_cast<std::size_t>(atom)];
-      for (std::size_t pos = text.find(lit); pos != std::string::npos && spans.size() < kMaxSpansPerAtom;
-           pos = text.find(lit, pos + lit.size())) {
-        spans.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + lit.size())});
+    const auto a = static_cast<std::size_t>(atom);
+    if (atoms[a] == nullptr) {
+      const std::string& lit = atom_literal[a];
+      const bool homophone = !atom_exact[a].empty();
+      const std::string& view = homophone ? s.homophone_text : text;
+      for (std::size_t pos = view.find(lit); pos != std::string::npos && spans.size() < kMaxSpansPerAtom;
+           pos = view.find(lit, pos + lit.size())) {
+        // A homophone hit where the keyword itself stands is the keyword's, not ours.
+        if (homophone && text.compare(pos, lit.size(), atom_exact[a]) == 0) continue;
+        spans.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + lit.size()), static_cast<uint32_t>(atom)});
       }
       return spans;
     }
@@ -106,7 +119,7 @@ struct CompiledRules::Impl {
       if (!re.Match(input, pos, text.size(), RE2::UNANCHORED, &m, 1)) break;
       const auto b = static_cast<uint32_t>(m.data() - text.data());
       const auto e = static_cast<uint32_t>(b + m.size());
-      if (e > b) spans.push_back({b, e});
+      if (e > b) spans.push_back({b, e, static_cast<uint32_t>(atom)});
       pos = e > b ? e : e + 1;
     }
     return spans;
@@ -205,6 +218,7 @@ struct CompiledRules::Impl {
     }
     if (matches.empty()) return hit;
     hit.parts = std::move(matches.front().parts);
+    for (const Span& sp : hit.parts) hit.homophone = hit.homophone || !atom_exact[sp.atom].empty();
     std::sort(hit.parts.begin(), hit.parts.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
     hit.matches = static_cast<int>(matches.size());
     return hit;
@@ -227,6 +241,12 @@ struct CompiledRules::Impl {
           s.matched[static_cast<std::size_t>(e.index)] = 1;
         }
       }
+    }
+    if (homophone_literals) {
+      s.homophone_text = norm->HomophoneKey(text.text.text);
+      hits.clear();
+      homophone_literals->Match(s.homophone_text, &hits);
+      for (int h : hits) s.matched[static_cast<std::size_t>(homophone_entries[static_cast<std::size_t>(h)])] = 1;
     }
     if (filter) {
       std::vector<int> potential;
@@ -269,7 +289,21 @@ NormalizedTranscript NormalizeTranscript(const Normalizer& norm, const Transcrip
 CompiledRules::CompiledRules() : impl_(std::make_unique<Impl>()) {}
 CompiledRules::~CompiledRules() = default;
 
-std::vector<std::string> CompiledRules::AtomPatterns() const { return impl_->atom_source; }
+std::vector<std::string> CompiledRules::AtomPatterns() const {
+  std::vector<std::string> out;
+  for (std::size_t a = 0; a < impl_->atom_source.size(); ++a) {
+    if (impl_->atom_exact[a].empty()) out.push_back(impl_->atom_source[a]);
+  }
+  return out;
+}
+
+std::string_view CompiledRules::AtomNote(uint32_t atom) const {
+  return atom < impl_->atom_note.size() ? std::string_view(impl_->atom_note[atom]) : std::string_view();
+}
+
+bool CompiledRules::IsHomophoneAtom(uint32_t atom) const {
+  return atom < impl_->atom_exact.size() && !impl_->atom_exact[atom].empty();
+}
 
 std::vector<RuleHit> CompiledRules::Match(const NormalizedTranscript& text) const {
   Impl::Scratch s;
@@ -320,13 +354,15 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
   // Return the atom for `regex` (a keyword's escaped text when `literal` is not
   // null), adding it on first use; -1 on error.
   auto add_atom = [&](const std::string& regex, const std::string* literal, const SourceLocation& where,
-                      const std::string& shown) -> int {
+                      const std::string& shown, const std::string& note) -> int {
     if (auto it = atom_index.find(regex); it != atom_index.end()) return it->second;
     const int idx = static_cast<int>(impl.atoms.size());
     if (literal != nullptr) {
       add_literal(*literal, {false, idx});
       impl.atoms.emplace_back();
       impl.atom_literal.push_back(*literal);
+      impl.atom_exact.emplace_back();
+      impl.atom_note.push_back(note);
       impl.atom_source.push_back(regex);
       impl.atom_rules.emplace_back();
       atom_index.emplace(regex, idx);
@@ -350,12 +386,47 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
     impl.filter_to_atom[static_cast<std::size_t>(filter_id)] = idx;
     impl.atoms.push_back(std::move(re));
     impl.atom_literal.emplace_back();
+    impl.atom_exact.emplace_back();
+    impl.atom_note.push_back(note);
     impl.atom_source.push_back(regex);
     impl.atom_rules.emplace_back();
     atom_index.emplace(regex, idx);
     return idx;
   };
 
+  // Word variants, normalized once: a keyword containing `word` also gets each spelling.
+  std::vector<std::pair<std::string, std::vector<std::string>>> variants;
+  for (const WordVariant& v : rule_set.word_variants) {
+    std::vector<std::string> spellings;
+    for (const auto& sp : v.spellings) spellings.push_back(norm.Normalize(sp));
+    variants.emplace_back(norm.Normalize(v.word), std::move(spellings));
+  }
+  auto replace_all = [](std::string s, const std::string& from, const std::string& to) {
+    for (std::size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
+      s.replace(pos, from.size(), to);
+    }
+    return s;
+  };
+  // Add a homophone atom for keyword `normalized`: its key in the homophone view.
+  auto add_homophone = [&](const std::string& normalized, const std::string& shown) -> int {
+    const std::string key = norm.HomophoneKey(normalized);
+    const std::string id = "\x01homophone:" + key;
+    if (auto it = atom_index.find(id); it != atom_index.end()) return it->second;
+    const int idx = static_cast<int>(impl.atoms.size());
+    if (!impl.homophone_literals) {
+      impl.homophone_literals = detail::MakeLiteralMatcher(std::getenv("FRAUDSCAN_MATCHER") ? std::getenv("FRAUDSCAN_MATCHER") : "");
+    }
+    impl.homophone_literals->Add(key);
+    impl.homophone_entries.push_back(idx);
+    impl.atoms.emplace_back();
+    impl.atom_literal.push_back(key);
+    impl.atom_exact.push_back(normalized);
+    impl.atom_note.push_back("homophone of " + shown);
+    impl.atom_source.push_back(id);
+    impl.atom_rules.emplace_back();
+    atom_index.emplace(id, idx);
+    return idx;
+  };
   auto compile_node = [&](auto& self, const Condition& c, CompiledNode* out) -> void {
     out->kind = c.kind;
     out->n = c.n;
@@ -366,11 +437,21 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
         error(c.keyword_locations[i], fmt::format("keyword '{}' is empty after normalization", c.keywords[i]));
         continue;
       }
-      const int a = add_atom(RE2::QuoteMeta(normalized), &normalized, c.keyword_locations[i], c.keywords[i]);
+      const int a = add_atom(RE2::QuoteMeta(normalized), &normalized, c.keyword_locations[i], c.keywords[i], "");
       if (a >= 0) out->atoms.push_back(a);
+      for (const auto& [word, spellings] : variants) {
+        if (normalized.find(word) == std::string::npos) continue;
+        for (const auto& sp : spellings) {
+          const std::string expanded = replace_all(normalized, word, sp);
+          const int v = add_atom(RE2::QuoteMeta(expanded), &expanded, c.keyword_locations[i], c.keywords[i],
+                                 "variant spelling of " + word);
+          if (v >= 0) out->atoms.push_back(v);
+        }
+      }
+      if (c.pinyin) out->atoms.push_back(add_homophone(normalized, c.keywords[i]));
     }
     for (std::size_t i = 0; i < c.patterns.size(); ++i) {
-      const int a = add_atom(c.patterns[i], nullptr, c.pattern_locations[i], c.patterns[i]);
+      const int a = add_atom(c.patterns[i], nullptr, c.pattern_locations[i], c.patterns[i], "");
       if (a >= 0) out->atoms.push_back(a);
     }
     for (const auto& p : c.parts) {
@@ -418,6 +499,13 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
     std::vector<std::string> filter_atoms;
     impl.filter->Compile(&filter_atoms);
     for (std::size_t i = 0; i < filter_atoms.size(); ++i) add_literal(filter_atoms[i], {true, static_cast<int>(i)});
+  }
+  impl.norm = &norm;
+  if (impl.homophone_literals) {
+    if (std::string err; !impl.homophone_literals->Compile(&err)) {
+      result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the homophone keywords: " + err});
+      return result;
+    }
   }
   if (impl.literal_entries.empty()) {
     impl.literals.reset();

@@ -21,15 +21,16 @@ constexpr std::array<std::string_view, 7> kTypeNamesZh = {"刷单返利类",    
 
 const std::set<std::string, std::less<>> kRuleKeys = {"id",      "type",   "description", "weight", "keywords",
                                                       "patterns", "all_of", "any_of",      "n_of",   "within",
-                                                      "unless",  "unless_within", "speaker", "examples"};
+                                                      "unless",  "unless_within", "speaker", "examples", "pinyin"};
 const std::set<std::string, std::less<>> kConditionKeys = {"keywords", "patterns", "all_of", "any_of", "n_of",
-                                                           "within"};
+                                                           "within",   "pinyin"};
 
 class Parser {
  public:
   Parser(std::string file, std::vector<Diagnostic>* diags) : file_(std::move(file)), diags_(diags) {}
 
-  void ParseDocument(const YAML::Node& root, std::vector<Rule>* out) {
+  void ParseDocument(const YAML::Node& root, RuleSet* set) {
+    std::vector<Rule>* out = &set->rules;
     if (!root || root.IsNull()) {
       Warn(root, "empty rule file");
       return;
@@ -40,11 +41,14 @@ class Parser {
     }
     for (const auto& kv : root) {
       const auto key = kv.first.as<std::string>();
-      if (key != "rules") Error(kv.first, fmt::format("unknown top-level key '{}' (expected 'rules')", key));
+      if (key != "rules" && key != "variants") {
+        Error(kv.first, fmt::format("unknown top-level key '{}' (expected 'rules' or 'variants')", key));
+      }
     }
+    if (auto v = root["variants"]) ParseVariants(v, set);
     const YAML::Node rules = root["rules"];
     if (!rules) {
-      Error(root, "missing 'rules:' list");
+      if (!root["variants"]) Error(root, "missing 'rules:' list");
       return;
     }
     if (!rules.IsSequence()) {
@@ -56,6 +60,61 @@ class Parser {
       Rule rule = ParseRule(node);
       if (ErrorCount() == before) out->push_back(std::move(rule));
     }
+  }
+
+  void ParseVariants(const YAML::Node& node, RuleSet* set) {
+    if (!node.IsMap()) {
+      Error(node, "'variants' is a mapping with 'characters' and/or 'words'");
+      return;
+    }
+    for (const auto& kv : node) {
+      const auto key = kv.first.Scalar();
+      if (key == "characters") {
+        if (!kv.second.IsMap()) {
+          Error(kv.second, "'characters' maps one character to another (帐: 账)");
+          continue;
+        }
+        for (const auto& c : kv.second) {
+          const std::u32string from = ToU32(c.first.Scalar()), to = ToU32(c.second.IsScalar() ? c.second.Scalar() : "");
+          if (from.size() != 1 || to.size() != 1) {
+            Error(c.first, fmt::format("character variant '{}' -> '{}' must map one character to one character",
+                                       c.first.Scalar(), c.second.IsScalar() ? c.second.Scalar() : "?"));
+            continue;
+          }
+          set->character_variants[from[0]] = to[0];
+        }
+      } else if (key == "words") {
+        if (!kv.second.IsMap()) {
+          Error(kv.second, "'words' maps a word to its other spellings (微信: [薇信, vx])");
+          continue;
+        }
+        for (const auto& w : kv.second) {
+          WordVariant v;
+          v.word = w.first.Scalar();
+          v.where = Where(w.first);
+          StringList(w.second, "spellings", &v.spellings, nullptr);
+          if (v.word.empty()) Error(w.first, "empty word in 'words'");
+          set->word_variants.push_back(std::move(v));
+        }
+      } else {
+        Error(kv.first, fmt::format("unknown key '{}' in 'variants' (expected characters, words)", key));
+      }
+    }
+  }
+
+  static std::u32string ToU32(const std::string& s) {
+    std::u32string out;
+    for (std::size_t i = 0; i < s.size();) {
+      const auto b = static_cast<unsigned char>(s[i]);
+      const int n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+      char32_t c = n == 1 ? b : b & (0xFF >> (n + 1));
+      for (int k = 1; k < n && i + static_cast<std::size_t>(k) < s.size(); ++k) {
+        c = (c << 6) | (static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]) & 0x3F);
+      }
+      out.push_back(c);
+      i += static_cast<std::size_t>(n);
+    }
+    return out;
   }
 
   SourceLocation Where(const YAML::Node& node) const {
@@ -153,6 +212,9 @@ class Parser {
       Error(node, "a condition has only one of 'all_of', 'any_of', 'n_of'; nest them to combine");
       return c;
     }
+    if (node["pinyin"] && !leaf) {
+      Error(node["pinyin"], "'pinyin' belongs next to 'keywords'");
+    }
     if (!leaf && combos == 0) {
       Error(node, is_rule ? "rule has no condition: give 'keywords', 'patterns', 'all_of', 'any_of' or 'n_of'"
                           : "empty condition: give 'keywords', 'patterns', 'all_of', 'any_of' or 'n_of'");
@@ -163,6 +225,14 @@ class Parser {
       if (auto k = node["keywords"]) StringList(k, "keywords", &c.keywords, &c.keyword_locations);
       if (auto p = node["patterns"]) StringList(p, "patterns", &c.patterns, &c.pattern_locations);
       if (node["within"]) Error(node["within"], "'within' applies to 'all_of' and 'n_of' only");
+      if (auto py = node["pinyin"]) {
+        try {
+          c.pinyin = py.as<bool>();
+        } catch (const YAML::Exception&) {
+          Error(py, "'pinyin' is true or false");
+        }
+        if (c.pinyin && c.keywords.empty()) Error(py, "'pinyin' applies to keywords; this condition has none");
+      }
       return c;
     }
     YAML::Node list;
@@ -316,7 +386,7 @@ void ParseInto(std::string_view yaml, const std::string& file_name, LoadResult* 
     return;
   }
   try {
-    parser.ParseDocument(root, &result->rule_set.rules);
+    parser.ParseDocument(root, &result->rule_set);
   } catch (const YAML::Exception& e) {
     result->diagnostics.push_back({Diagnostic::Severity::error,
                                    {file_name, e.mark.is_null() ? 0 : e.mark.line + 1,

@@ -9,7 +9,7 @@ Score ScoreHits(const std::vector<RuleHit>& hits, const ScoreOptions& options) {
   keep.fill(1.0);
   double keep_moves = 1.0, keep_benign = 1.0;
   for (const RuleHit& h : hits) {
-    const double w = h.rule->weight;
+    const double w = h.rule->weight * (h.homophone ? options.homophone_factor : 1.0);
     if (IsFraudType(h.rule->type)) {
       keep[static_cast<std::size_t>(h.rule->type)] *= 1.0 - w;
     } else if (h.rule->type == RuleType::move) {

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "fraudscan/engine.hpp"
 
 using namespace fraudscan;
@@ -79,4 +81,16 @@ TEST_CASE("engine: full-width evidence maps back to the full-width original") {
   REQUIRE(r.evidence.size() == 1);
   CHECK(r.evidence[0].text == "共享屏幕");
   CHECK(r.evidence[0].column == 4);
+}
+
+TEST_CASE("engine: evidence says which normalizations a match went through") {
+  auto engine = Build();
+  const std::string doc = "請打開共·享·屏·幕";
+  Result r = engine->Scan(ParsePlainText("x", doc));
+  REQUIRE(r.evidence.size() == 1);
+  const Evidence& e = r.evidence[0];
+  CHECK(e.text == "共·享·屏·幕");
+  CHECK(e.normalized == "共享屏幕");
+  CHECK(std::find(e.normalizations.begin(), e.normalizations.end(), "separator removed") != e.normalizations.end());
+  CHECK(e.column == 4);
 }

@@ -143,3 +143,40 @@ TEST_CASE("matcher: shared atoms are compiled once") {
   auto ids = Fired(*rules, "加微信");
   CHECK(ids == std::vector<std::string>{"a", "b"});
 }
+
+TEST_CASE("matcher: word variants from the rule set expand keywords") {
+  auto loaded = ParseRules("variants:\n  words:\n    微信: [薇信, vx]\nrules:\n" +
+                               RuleYaml("k", "    keywords: [加微信]\n"),
+                           "v.yaml");
+  REQUIRE(loaded.ok());
+  auto compiled = CompileRules(std::move(loaded.rule_set), Norm());
+  REQUIRE(compiled.ok());
+  CHECK(Fires(*compiled.rules, "k", "加微信"));
+  CHECK(Fires(*compiled.rules, "k", "加薇信"));
+  CHECK(Fires(*compiled.rules, "k", "加ＶＸ"));
+  CHECK_FALSE(Fires(*compiled.rules, "k", "加 V X"));  // a space between ASCII letters stays: "v x"
+  CHECK_FALSE(Fires(*compiled.rules, "k", "加威信"));
+}
+
+TEST_CASE("matcher: pinyin keywords match homophones and say so") {
+  auto rules = Compile("rules:\n" + RuleYaml("p", "    keywords: [共享屏幕]\n    pinyin: true\n") +
+                       RuleYaml("q", "    keywords: [共享屏幕]\n"));
+  Transcript t = ParsePlainText("t", "请您打开共想平目");
+  NormalizedTranscript nt = NormalizeTranscript(Norm(), t);
+  auto hits = rules->Match(nt);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].rule->id == "p");
+  CHECK(hits[0].homophone);
+  CHECK(rules->IsHomophoneAtom(hits[0].parts[0].atom));
+  CHECK(rules->AtomNote(hits[0].parts[0].atom) == "homophone of 共享屏幕");
+  // The exact spelling is an ordinary hit.
+  Transcript exact = ParsePlainText("t", "请您打开共享屏幕");
+  NormalizedTranscript ne = NormalizeTranscript(Norm(), exact);
+  for (const auto& h : rules->Match(ne)) CHECK_FALSE(h.homophone);
+}
+
+TEST_CASE("rules: variants file errors") {
+  auto r = ParseRules("variants:\n  characters:\n    帐户: 账\n  colours: []\n", "v.yaml");
+  CHECK_FALSE(r.ok());
+  CHECK(r.diagnostics.size() == 2);
+}

@@ -64,3 +64,11 @@ TEST_CASE("scorer: nothing fired") {
   CHECK(s.top == -1);
   CHECK(s.label == "none");
 }
+
+TEST_CASE("scorer: homophone-only hits weigh less") {
+  Rule a = MakeRule(RuleType::task_rebate, 0.8);
+  RuleHit exact{&a, {}, 1, false};
+  RuleHit homophone{&a, {}, 1, true};
+  CHECK(ScoreHits({exact}, {}).risk == 80);
+  CHECK(ScoreHits({homophone}, {}).risk == 56);
+}

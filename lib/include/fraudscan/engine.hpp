@@ -40,6 +40,10 @@ struct Evidence {
   int column = 0;          // 1-based, in code points
   std::string speaker;     // speaker of the turn, or empty
   int part = 0;            // index of this part within the rule's match (0 = first)
+  // How the match differs from what the rule wrote or from the original text:
+  // "variant spelling of 微信", "homophone of 返利", "traditional to simplified",
+  // "separator removed", "full-width or compatibility form", ... Empty: matched as is.
+  std::vector<std::string> normalizations;
 };
 
 struct Result {

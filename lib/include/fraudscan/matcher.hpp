@@ -35,6 +35,7 @@ namespace fraudscan {
 struct Span {
   uint32_t begin = 0;
   uint32_t end = 0;
+  uint32_t atom = 0;  // the keyword or pattern that matched (see CompiledRules::AtomNote)
 };
 
 // A transcript's turns normalized into one text, turns separated by '\n'.
@@ -55,6 +56,7 @@ struct RuleHit {
   const Rule* rule = nullptr;
   std::vector<Span> parts;
   int matches = 0;
+  bool homophone = false;  // some part matched only as a homophone (pinyin: true)
 };
 
 class CompiledRules;
@@ -78,8 +80,14 @@ class CompiledRules {
   bool Fires(std::size_t rule_index, const NormalizedTranscript& text) const;
 
   const RuleSet& rule_set() const { return rule_set_; }
-  // Return the regex of every atom, in RE2 syntax, one per distinct keyword/pattern.
+  // Return the regex of every atom, in RE2 syntax, one per distinct keyword/pattern
+  // (variant spellings included; homophone keys excluded).
   std::vector<std::string> AtomPatterns() const;
+  // Return how atom `atom` relates to what the rule wrote: "" (as written),
+  // "variant spelling of 微信", or "homophone of 返利".
+  std::string_view AtomNote(uint32_t atom) const;
+  // Return true iff `atom` matches homophones (its hits weigh less).
+  bool IsHomophoneAtom(uint32_t atom) const;
 
   ~CompiledRules();
   CompiledRules(const CompiledRules&) = delete;

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +69,7 @@ struct Condition {
   std::vector<SourceLocation> keyword_locations;
   std::vector<std::string> patterns;            // RE2 syntax, as written
   std::vector<SourceLocation> pattern_locations;
+  bool pinyin = false;                          // keywords also match homophones (toneless pinyin)
   std::vector<Condition> parts;                 // all_of / any_of / n_of
   int n = 0;                                    // n_of: how many parts must occur
   int within = -1;                              // window in characters; -1 = anywhere
@@ -93,8 +95,18 @@ struct Rule {
   SourceLocation where;
 };
 
+// Another spelling of a word that rules mention (薇信, vx for 微信): every keyword that
+// contains `word` also matches with each spelling in its place.
+struct WordVariant {
+  std::string word;
+  std::vector<std::string> spellings;
+  SourceLocation where;
+};
+
 struct RuleSet {
   std::vector<Rule> rules;
+  std::vector<WordVariant> word_variants;            // from `variants: words:`
+  std::map<char32_t, char32_t> character_variants;   // from `variants: characters:`
   std::vector<std::string> files;  // files loaded, in load order
 };
 

@@ -2,6 +2,7 @@
 //
 // The model (docs/rules.md, "How rules become a verdict"); every rule counts once:
 //   s_t  = 1 - prod(1 - weight) over fired rules of fraud type t
+//          (a rule that matched only through homophones counts weight * 0.7)
 //   m    = 1 - prod(1 - weight) over fired `move` rules
 //   b    = 1 - prod(1 - weight) over fired `benign` rules
 //   p    = 1 - (1 - s_top) * (1 - m)
@@ -23,6 +24,7 @@ namespace fraudscan {
 struct ScoreOptions {
   int threshold = 50;        // risk at or above which a transcript gets a label
   double type_floor = 0.3;   // minimum top-type score for a type label (else other_fraud)
+  double homophone_factor = 0.7;  // weight multiplier of a rule that matched only through homophones
 };
 
 struct Score {
