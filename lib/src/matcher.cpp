@@ -36,6 +36,64 @@ struct NodeMatch {
   std::vector<Span> parts;
 };
 
+// Return `pattern` with every occurrence of a variant word outside character classes
+// replaced by an alternation of the word and its spellings: 加微信 -> 加(?:微信|薇信|vx).
+// Occurrences inside [...] or right after a backslash are left alone.
+std::string ExpandVariantsInPattern(const std::string& pattern,
+                                    const std::vector<std::pair<std::string, std::vector<std::string>>>& variants) {
+  if (variants.empty()) return pattern;
+  std::string out;
+  out.reserve(pattern.size());
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size();) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      out.append(pattern, i, 2);
+      i += 2;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      out += c;
+      ++i;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out += c;
+      ++i;
+      if (i < pattern.size() && pattern[i] == '^') out += pattern[i++];
+      if (i < pattern.size() && pattern[i] == ']') out += pattern[i++];
+      continue;
+    }
+    bool replaced = false;
+    for (const auto& [word, spellings] : variants) {
+      if (word.empty() || pattern.compare(i, word.size(), word) != 0) continue;
+      out += "(?:" + RE2::QuoteMeta(word);
+      for (const auto& sp : spellings) out += "|" + RE2::QuoteMeta(sp);
+      out += ")";
+      i += word.size();
+      replaced = true;
+      break;
+    }
+    if (!replaced) {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Return the number of Han characters (3-byte UTF-8 sequences in the CJK blocks) in `s`.
+int HanCount(std::string_view s) {
+  int n = 0;
+  for (std::size_t i = 0; i + 2 < s.size(); ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b >= 0xE3 && b <= 0xE9) ++n;  // U+3000..U+9FFF lead bytes
+  }
+  return n;
+}
+
 }  // namespace
 
 struct CompiledNode {
@@ -401,6 +459,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
     for (const auto& sp : v.spellings) spellings.push_back(norm.Normalize(sp));
     variants.emplace_back(norm.Normalize(v.word), std::move(spellings));
   }
+  std::stable_sort(variants.begin(), variants.end(),
+                   [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   auto replace_all = [](std::string s, const std::string& from, const std::string& to) {
     for (std::size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
       s.replace(pos, from.size(), to);
@@ -448,10 +508,13 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
           if (v >= 0) out->atoms.push_back(v);
         }
       }
-      if (c.pinyin) out->atoms.push_back(add_homophone(normalized, c.keywords[i]));
+      if (c.pinyin || (rule_set.pinyin_min_chars > 0 && HanCount(normalized) >= rule_set.pinyin_min_chars)) {
+        out->atoms.push_back(add_homophone(normalized, c.keywords[i]));
+      }
     }
     for (std::size_t i = 0; i < c.patterns.size(); ++i) {
-      const int a = add_atom(c.patterns[i], nullptr, c.pattern_locations[i], c.patterns[i], "");
+      const std::string expanded = ExpandVariantsInPattern(c.patterns[i], variants);
+      const int a = add_atom(expanded, nullptr, c.pattern_locations[i], c.patterns[i], "");
       if (a >= 0) out->atoms.push_back(a);
     }
     for (const auto& p : c.parts) {

@@ -96,8 +96,10 @@ class Parser {
           if (v.word.empty()) Error(w.first, "empty word in 'words'");
           set->word_variants.push_back(std::move(v));
         }
+      } else if (key == "pinyin_min_chars") {
+        Int(kv.second, "pinyin_min_chars", 0, &set->pinyin_min_chars);
       } else {
-        Error(kv.first, fmt::format("unknown key '{}' in 'variants' (expected characters, words)", key));
+        Error(kv.first, fmt::format("unknown key '{}' in 'variants' (expected characters, words, pinyin_min_chars)", key));
       }
     }
   }

@@ -10,7 +10,9 @@ namespace {
 // A speaker label: up to 12 Han/Latin/digit characters (with inner spaces for
 // "Speaker 1"), then an ASCII or full-width colon.
 const RE2& SpeakerLabel() {
-  static const RE2 re(R"(^[ \t]*([\p{Han}A-Za-z0-9_\-]{1,12}(?: ?[0-9]{1,3})?)[ \t]*[:：][ \t]*)");
+  // Letters and digits of any script (full-width included) and format characters, so
+  // that "说\u200b话人１：" is still a label.
+  static const RE2 re(R"(^[ \t]*([\p{L}\p{N}_\-\p{Cf}]{1,16}(?: ?[0-9]{1,3})?)[ \t]*[:：][ \t]*)");
   return re;
 }
 
@@ -66,6 +68,8 @@ Transcript ParsePlainText(std::string id, std::string document) {
     re2::StringPiece input = line;
     std::string speaker;
     if (RE2::Consume(&input, SpeakerLabel(), &speaker)) {
+      static const RE2 format_chars(R"(\p{Cf})");
+      RE2::GlobalReplace(&speaker, format_chars, "");
       labels[i] = {speaker, static_cast<std::size_t>(input.data() - doc.data())};
       ++labelled;
     } else {

@@ -180,3 +180,16 @@ TEST_CASE("rules: variants file errors") {
   CHECK_FALSE(r.ok());
   CHECK(r.diagnostics.size() == 2);
 }
+
+TEST_CASE("matcher: word variants also apply inside patterns, but not inside classes") {
+  auto loaded = ParseRules("variants:\n  words:\n    微信: [薇信, vx]\nrules:\n" +
+                               RuleYaml("p", "    patterns: ['加.{0,2}微信', '[微信]{3}']\n"),
+                           "v.yaml");
+  REQUIRE(loaded.ok());
+  auto compiled = CompileRules(std::move(loaded.rule_set), Norm());
+  REQUIRE(compiled.ok());
+  CHECK(Fires(*compiled.rules, "p", "加我薇信"));
+  CHECK(Fires(*compiled.rules, "p", "加一下vx"));
+  CHECK(Fires(*compiled.rules, "p", "信微信"));
+  CHECK_FALSE(Fires(*compiled.rules, "p", "薇薇薇"));
+}

@@ -64,3 +64,11 @@ TEST_CASE("transcript: line and column in code points") {
   CHECK(lc.column == 4);
   CHECK(fraudscan::LocateOffset(doc, 0).line == 1);
 }
+
+TEST_CASE("transcript: labels survive invisible characters and full-width digits") {
+  auto t = ParsePlainText("x", "说\u200b话人１：您好\n说话人2\u200d：你好\n");
+  REQUIRE(t.turns.size() == 2);
+  CHECK(t.turns[0].speaker == "说话人１");
+  CHECK(t.turns[1].speaker == "说话人2");
+  CHECK(t.document.substr(t.turns[0].begin, t.turns[0].end - t.turns[0].begin) == "您好");
+}

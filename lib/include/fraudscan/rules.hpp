@@ -107,6 +107,9 @@ struct RuleSet {
   std::vector<Rule> rules;
   std::vector<WordVariant> word_variants;            // from `variants: words:`
   std::map<char32_t, char32_t> character_variants;   // from `variants: characters:`
+  // From `variants: pinyin_min_chars: N`: every keyword of N or more Han characters
+  // also matches homophones, as if its condition had `pinyin: true`. 0 = off.
+  int pinyin_min_chars = 0;
   std::vector<std::string> files;  // files loaded, in load order
 };
 
