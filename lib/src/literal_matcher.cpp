@@ -3,6 +3,8 @@
 #include <re2/re2.h>
 #include <re2/set.h>
 
+#include <atomic>
+#include <cstdint>
 #include <stdexcept>
 
 #ifdef FRAUDSCAN_HAVE_HYPERSCAN
@@ -47,6 +49,11 @@ class Re2SetMatcher final : public LiteralMatcher {
 };
 
 #ifdef FRAUDSCAN_HAVE_HYPERSCAN
+uint64_t NextId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+
 class HyperscanMatcher final : public LiteralMatcher {
  public:
   ~HyperscanMatcher() override {
@@ -85,25 +92,31 @@ class HyperscanMatcher final : public LiteralMatcher {
   void Match(std::string_view text, std::vector<int>* hits) const override {
     if (db_ == nullptr) return;
     // One scratch per thread, cloned from the prototype on first use.
-    struct ThreadScratch {
-      const void* owner = nullptr;
-      hs_scratch_t* scratch = nullptr;
-      ~ThreadScratch() {
-        if (scratch != nullptr) hs_free_scratch(scratch);
+    // One scratch per thread and database, cloned from the prototype on first use.
+    struct Slot {
+      uint64_t owner;  // id_ of the matcher (addresses can be reused, ids are not)
+      hs_scratch_t* scratch;
+    };
+    struct Slots {
+      std::vector<Slot> slots;
+      ~Slots() {
+        for (auto& slot : slots) hs_free_scratch(slot.scratch);
       }
     };
-    thread_local ThreadScratch local;
-    if (local.owner != this) {
-      if (local.scratch != nullptr) hs_free_scratch(local.scratch);
-      local.scratch = nullptr;
-      if (hs_clone_scratch(scratch_, &local.scratch) != HS_SUCCESS) throw std::bad_alloc();
-      local.owner = this;
+    thread_local Slots local;
+    hs_scratch_t* scratch = nullptr;
+    for (const auto& slot : local.slots) {
+      if (slot.owner == id_) scratch = slot.scratch;
+    }
+    if (scratch == nullptr) {
+      if (hs_clone_scratch(scratch_, &scratch) != HS_SUCCESS) throw std::bad_alloc();
+      local.slots.push_back({id_, scratch});
     }
     auto on_match = [](unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) -> int {
       static_cast<std::vector<int>*>(ctx)->push_back(static_cast<int>(id));
       return 0;
     };
-    hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, local.scratch, on_match, hits);
+    hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch, on_match, hits);
   }
   std::string_view name() const override { return "hyperscan"; }
 
@@ -111,6 +124,7 @@ class HyperscanMatcher final : public LiteralMatcher {
   std::vector<std::string> literals_;
   hs_database_t* db_ = nullptr;
   hs_scratch_t* scratch_ = nullptr;
+  uint64_t id_ = NextId();
 };
 #endif
 

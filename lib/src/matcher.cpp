@@ -8,6 +8,7 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -147,7 +148,45 @@ struct CompiledRules::Impl {
     std::vector<char> spans_done;
     std::vector<uint32_t> char_at;                 // byte -> code point index
     std::string homophone_text;                    // filled when the rules use pinyin
+    // Reused across transcripts by one thread: only the entries touched are reset.
+    uint64_t owner = 0;                            // Impl::id the vectors are sized for
+    std::vector<int> matched_list;                 // atoms set in `matched`
+    std::vector<int> spans_list;                   // atoms set in `spans_done`
   };
+  uint64_t id = NextImplId();
+
+  static uint64_t NextImplId() {
+    static std::atomic<uint64_t> next{1};
+    return next.fetch_add(1);
+  }
+
+  // Return this thread's scratch space, reset for a new transcript.
+  Scratch& LocalScratch() const {
+    thread_local Scratch s;
+    if (s.owner != id) {
+      s.matched.assign(atoms.size(), 0);
+      s.spans.assign(atoms.size(), {});
+      s.spans_done.assign(atoms.size(), 0);
+      s.matched_list.clear();
+      s.spans_list.clear();
+      s.owner = id;
+    }
+    for (int a : s.matched_list) s.matched[static_cast<std::size_t>(a)] = 0;
+    for (int a : s.spans_list) {
+      s.spans[static_cast<std::size_t>(a)].clear();
+      s.spans_done[static_cast<std::size_t>(a)] = 0;
+    }
+    s.matched_list.clear();
+    s.spans_list.clear();
+    return s;
+  }
+
+  void Mark(Scratch& s, int atom) const {
+    if (!s.matched[static_cast<std::size_t>(atom)]) {
+      s.matched[static_cast<std::size_t>(atom)] = 1;
+      s.matched_list.push_back(atom);
+    }
+  }
 
   uint32_t Chars(const Scratch& s, uint32_t byte) const { return s.char_at[byte]; }
 
@@ -155,6 +194,7 @@ struct CompiledRules::Impl {
     auto& spans = s.spans[static_cast<std::size_t>(atom)];
     if (s.spans_done[static_cast<std::size_t>(atom)]) return spans;
     s.spans_done[static_cast<std::size_t>(atom)] = 1;
+    s.spans_list.push_back(atom);
     const std::string& text = s.text->text.text;
     const auto a = static_cast<std::size_t>(atom);
     if (atoms[a] == nullptr) {
@@ -192,7 +232,28 @@ struct CompiledRules::Impl {
                        [&](const auto& re) { return RE2::PartialMatch(speaker, *re); });
   }
 
+  // Return true iff `node` could match given which atoms the first pass reported:
+  // a cheap test that spares the span search for rules whose other parts are absent.
+  bool Possible(const Scratch& s, const CompiledNode& node) const {
+    switch (node.kind) {
+      case Condition::Kind::leaf:
+        return std::any_of(node.atoms.begin(), node.atoms.end(),
+                           [&](int a) { return s.matched[static_cast<std::size_t>(a)] != 0; });
+      case Condition::Kind::any_of:
+        return std::any_of(node.parts.begin(), node.parts.end(), [&](const auto& p) { return Possible(s, p); });
+      case Condition::Kind::all_of:
+        return std::all_of(node.parts.begin(), node.parts.end(), [&](const auto& p) { return Possible(s, p); });
+      case Condition::Kind::n_of: {
+        int n = 0;
+        for (const auto& p : node.parts) n += Possible(s, p) ? 1 : 0;
+        return n >= node.n;
+      }
+    }
+    return false;
+  }
+
   std::vector<NodeMatch> Eval(Scratch& s, const CompiledNode& node, const CompiledRule* speaker_rule) const {
+    if (node.kind != Condition::Kind::leaf && !Possible(s, node)) return {};
     std::vector<NodeMatch> out;
     if (node.kind == Condition::Kind::leaf) {
       for (int atom : node.atoms) {
@@ -259,6 +320,7 @@ struct CompiledRules::Impl {
   RuleHit EvalRule(Scratch& s, std::size_t index, const Rule& rule) const {
     const CompiledRule& cr = rules[index];
     RuleHit hit{&rule, {}, 0};
+    if (!Possible(s, cr.condition)) return hit;
     std::vector<NodeMatch> matches = Eval(s, cr.condition, &cr);
     if (matches.empty()) return hit;
     if (cr.has_unless) {
@@ -284,9 +346,6 @@ struct CompiledRules::Impl {
 
   void Prepare(Scratch& s, const NormalizedTranscript& text) const {
     s.text = &text;
-    s.matched.assign(atoms.size(), 0);
-    s.spans.assign(atoms.size(), {});
-    s.spans_done.assign(atoms.size(), 0);
     std::vector<int> hits;
     std::vector<int> filter_atoms;
     if (literals) {
@@ -296,7 +355,7 @@ struct CompiledRules::Impl {
         if (e.is_filter_atom) {
           filter_atoms.push_back(e.index);
         } else {
-          s.matched[static_cast<std::size_t>(e.index)] = 1;
+          Mark(s, e.index);
         }
       }
     }
@@ -304,12 +363,12 @@ struct CompiledRules::Impl {
       s.homophone_text = norm->HomophoneKey(text.text.text);
       hits.clear();
       homophone_literals->Match(s.homophone_text, &hits);
-      for (int h : hits) s.matched[static_cast<std::size_t>(homophone_entries[static_cast<std::size_t>(h)])] = 1;
+      for (int h : hits) Mark(s, homophone_entries[static_cast<std::size_t>(h)]);
     }
     if (filter) {
       std::vector<int> potential;
       filter->AllPotentials(filter_atoms, &potential);
-      for (int p : potential) s.matched[static_cast<std::size_t>(filter_to_atom[static_cast<std::size_t>(p)])] = 1;
+      for (int p : potential) Mark(s, filter_to_atom[static_cast<std::size_t>(p)]);
     }
     const std::string& t = text.text.text;
     s.char_at.resize(t.size() + 1);
@@ -348,9 +407,21 @@ CompiledRules::CompiledRules() : impl_(std::make_unique<Impl>()) {}
 CompiledRules::~CompiledRules() = default;
 
 std::vector<std::string> CompiledRules::AtomPatterns() const {
+  // Keywords are escaped for POSIX ERE, RE2 and Rust regex alike: only the
+  // metacharacters get a backslash (RE2::QuoteMeta also escapes '-', ' ' and the like,
+  // which ripgrep rejects).
+  auto escape = [](const std::string& lit) {
+    std::string out;
+    for (char c : lit) {
+      if (std::string_view(".[]{}()\\*+?^$|").find(c) != std::string_view::npos) out += '\\';
+      out += c;
+    }
+    return out;
+  };
   std::vector<std::string> out;
   for (std::size_t a = 0; a < impl_->atom_source.size(); ++a) {
-    if (impl_->atom_exact[a].empty()) out.push_back(impl_->atom_source[a]);
+    if (!impl_->atom_exact[a].empty()) continue;  // homophone keys live in another view
+    out.push_back(impl_->atoms[a] == nullptr ? escape(impl_->atom_literal[a]) : impl_->atom_source[a]);
   }
   return out;
 }
@@ -364,29 +435,26 @@ bool CompiledRules::IsHomophoneAtom(uint32_t atom) const {
 }
 
 std::vector<RuleHit> CompiledRules::Match(const NormalizedTranscript& text) const {
-  Impl::Scratch s;
+  Impl::Scratch& s = impl_->LocalScratch();
   impl_->Prepare(s, text);
-  std::vector<char> candidate(impl_->rules.size(), 0);
-  bool any = false;
-  for (std::size_t a = 0; a < s.matched.size(); ++a) {
-    if (!s.matched[a]) continue;
-    for (int r : impl_->atom_rules[a]) {
-      candidate[static_cast<std::size_t>(r)] = 1;
-      any = true;
-    }
+  // Candidate rules: those owning an atom the first pass reported, in rule order.
+  std::vector<int> candidates;
+  for (int a : s.matched_list) {
+    const auto& owners = impl_->atom_rules[static_cast<std::size_t>(a)];
+    candidates.insert(candidates.end(), owners.begin(), owners.end());
   }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   std::vector<RuleHit> hits;
-  if (!any) return hits;
-  for (std::size_t r = 0; r < candidate.size(); ++r) {
-    if (!candidate[r]) continue;
-    RuleHit hit = impl_->EvalRule(s, r, rule_set_.rules[r]);
+  for (int r : candidates) {
+    RuleHit hit = impl_->EvalRule(s, static_cast<std::size_t>(r), rule_set_.rules[static_cast<std::size_t>(r)]);
     if (hit.matches > 0) hits.push_back(std::move(hit));
   }
   return hits;
 }
 
 bool CompiledRules::Fires(std::size_t rule_index, const NormalizedTranscript& text) const {
-  Impl::Scratch s;
+  Impl::Scratch& s = impl_->LocalScratch();
   impl_->Prepare(s, text);
   return impl_->EvalRule(s, rule_index, rule_set_.rules[rule_index]).matches > 0;
 }
@@ -403,6 +471,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
     impl.literal_entries.push_back(entry);
   };
   std::map<std::string, int> atom_index;
+  std::vector<int> pattern_atoms;  // atoms that are regexes (not keywords)
   bool failed = false;
 
   auto error = [&](const SourceLocation& where, std::string message) {
@@ -435,13 +504,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
       error(where, fmt::format("pattern '{}' matches the empty string, so it would fire on every transcript", shown));
       return -1;
     }
-    int filter_id = -1;
-    if (impl.filter->Add(regex, AtomOptions(), &filter_id) != RE2::NoError || filter_id < 0) {
-      error(where, fmt::format("bad pattern '{}': rejected by the prefilter", shown));
-      return -1;
-    }
-    impl.filter_to_atom.resize(static_cast<std::size_t>(filter_id) + 1);
-    impl.filter_to_atom[static_cast<std::size_t>(filter_id)] = idx;
+    pattern_atoms.push_back(idx);
     impl.atoms.push_back(std::move(re));
     impl.atom_literal.emplace_back();
     impl.atom_exact.emplace_back();
@@ -555,6 +618,20 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
   if (impl.atoms.empty()) {
     result.diagnostics.push_back({Diagnostic::Severity::error, {}, "the rule set has no keywords or patterns"});
     return result;
+  }
+  // Patterns go to FilteredRE2: their required substrings join the literal pass, and a
+  // pattern runs only when those occur. (Hyperscan for the patterns themselves was
+  // measured too: 14-55 s to compile the bounded-gap patterns; see docs/performance.md.)
+  for (int atom : pattern_atoms) {
+    int filter_id = -1;
+    const std::string& regex = impl.atom_source[static_cast<std::size_t>(atom)];
+    if (impl.filter->Add(regex, AtomOptions(), &filter_id) != RE2::NoError || filter_id < 0) {
+      result.diagnostics.push_back({Diagnostic::Severity::error, {},
+                                    fmt::format("pattern '{}' rejected by the prefilter", regex)});
+      return result;
+    }
+    impl.filter_to_atom.resize(static_cast<std::size_t>(filter_id) + 1);
+    impl.filter_to_atom[static_cast<std::size_t>(filter_id)] = atom;
   }
   if (impl.filter_to_atom.empty()) {
     impl.filter.reset();
