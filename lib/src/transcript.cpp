@@ -1,19 +1,46 @@
 #include "fraudscan/transcript.hpp"
 
 #include <re2/re2.h>
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 
 #include <algorithm>
 
 namespace fraudscan {
 namespace {
 
-// A speaker label: up to 12 Han/Latin/digit characters (with inner spaces for
-// "Speaker 1"), then an ASCII or full-width colon.
-const RE2& SpeakerLabel() {
-  // Letters and digits of any script (full-width included) and format characters, so
-  // that "说\u200b话人１：" is still a label.
-  static const RE2 re(R"(^[ \t]*([\p{L}\p{N}_\-\p{Cf}]{1,16}(?: ?[0-9]{1,3})?)[ \t]*[:：][ \t]*)");
-  return re;
+// A speaker label at the start of `line`: up to 16 letters or digits of any script
+// (full-width included), '_' or '-', format characters (zero-width), and an optional
+// " 12" suffix, then an ASCII or full-width colon. On success, return true with the
+// label (format characters removed) and the byte offset where the spoken text starts.
+// ICU's character properties, not a regex: this runs on every line of every input.
+bool ParseSpeakerLabel(std::string_view line, std::string* speaker, std::size_t* content) {
+  const auto* s = reinterpret_cast<const uint8_t*>(line.data());
+  const auto len = static_cast<int32_t>(line.size());
+  int32_t i = 0;
+  while (i < len && (s[i] == ' ' || s[i] == '\t')) ++i;
+  int chars = 0;
+  std::string label;
+  while (i < len && chars <= 16) {
+    const int32_t at = i;
+    UChar32 c;
+    U8_NEXT(s, i, len, c);
+    if (c < 0) return false;
+    if (c == ':' || c == 0xFF1A) {
+      if (chars == 0) return false;
+      while (!label.empty() && label.back() == ' ') label.pop_back();
+      while (i < len && (s[i] == ' ' || s[i] == '\t')) ++i;
+      *speaker = std::move(label);
+      *content = static_cast<std::size_t>(i);
+      return true;
+    }
+    if (u_charType(c) == U_FORMAT_CHAR) continue;
+    const bool ok = u_isalnum(c) || c == '_' || c == '-' || (c == ' ' && chars > 0 && i < len && s[i] >= '0' && s[i] <= '9');
+    if (!ok) return false;
+    label.append(line.substr(static_cast<std::size_t>(at), static_cast<std::size_t>(i - at)));
+    ++chars;
+  }
+  return false;
 }
 
 const RE2& HeaderLine() {
@@ -64,13 +91,11 @@ Transcript ParsePlainText(std::string id, std::string document) {
   std::vector<Labelled> labels(lines.size());
   int labelled = 0;
   for (std::size_t i = first; i < lines.size(); ++i) {
-    re2::StringPiece line(doc.data() + lines[i].begin, lines[i].end - lines[i].begin);
-    re2::StringPiece input = line;
+    const std::string_view line = doc.substr(lines[i].begin, lines[i].end - lines[i].begin);
     std::string speaker;
-    if (RE2::Consume(&input, SpeakerLabel(), &speaker)) {
-      static const RE2 format_chars(R"(\p{Cf})");
-      RE2::GlobalReplace(&speaker, format_chars, "");
-      labels[i] = {speaker, static_cast<std::size_t>(input.data() - doc.data())};
+    std::size_t content = 0;
+    if (ParseSpeakerLabel(line, &speaker, &content)) {
+      labels[i] = {speaker, lines[i].begin + content};
       ++labelled;
     } else {
       labels[i] = {"", lines[i].begin};
