@@ -201,6 +201,33 @@ void Normalizer::Append(std::string_view source, std::size_t source_offset, Norm
   };
 
   for (int32_t i = 0; i < len;) {
+    // Fast path: a run of CJK characters that map to themselves and have no special
+    // role (most of a Chinese text) is copied in one go.
+    if (pending.empty() && s[i] >= 0xE4 && s[i] <= 0xE9) {
+      int32_t j = i;
+      while (j + 2 < len && s[j] >= 0xE4 && s[j] <= 0xE9 && (s[j + 1] & 0xC0) == 0x80 && (s[j + 2] & 0xC0) == 0x80) {
+        const char32_t cp = ((s[j] & 0x0Fu) << 12) | ((s[j + 1] & 0x3Fu) << 6) | (s[j + 2] & 0x3Fu);
+        if (bmp_[cp].kind != kIdentity) break;
+        j += 3;
+      }
+      if (j > i) {
+        out->text.append(source.data() + i, static_cast<std::size_t>(j - i));
+        const std::size_t at = out->origin.size();
+        out->origin.resize(at + static_cast<std::size_t>(j - i));
+        uint32_t* o = out->origin.data() + at;
+        for (int32_t k = i; k < j; k += 3) {
+          const auto origin = static_cast<uint32_t>(source_offset + static_cast<std::size_t>(k));
+          *o++ = origin;
+          *o++ = origin;
+          *o++ = origin;
+        }
+        i = j;
+        last_alnum = false;
+        emitted_any = true;
+        digit_run = 0;
+        continue;
+      }
+    }
     const int32_t start = i;
     const auto origin = static_cast<uint32_t>(source_offset + static_cast<std::size_t>(start));
     bool invalid = false;
