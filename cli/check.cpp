@@ -28,6 +28,9 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
+// Longest bounded repetition lint accepts in a pattern ({0,50}).
+constexpr int kMaxGap = 50;
+
 // Labels of the confusion matrix: the five types, then none.
 constexpr int kNone = kFraudTypeCount;
 constexpr int kLabels = kFraudTypeCount + 1;
@@ -167,7 +170,8 @@ int RunLint(const std::vector<std::string>& args) {
       "Load and compile every rule file and report every problem as\n"
       "path:line:col: error|warning: message: YAML and schema errors, RE2 errors with the\n"
       "offending part, duplicate ids, unknown types or fields, patterns matching the empty\n"
-      "string, unbounded .* or .+, rules without examples, and (with --corpus) rules that\n"
+      "string, unbounded .* or .+, bounded gaps longer than 50 characters, rules without\n"
+      "examples, and (with --corpus) rules that\n"
       "fire on too large a share of the benign transcripts.\n"
       "Exit 0 when clean, 1 when --strict and there are warnings, 2 when there are errors.\n\nOptions");
   std::vector<std::string> rules;
@@ -195,6 +199,19 @@ int RunLint(const std::vector<std::string>& args) {
     for (const Rule& r : built.engine->rules().rule_set().rules) {
       auto visit = [&](auto& self, const Condition& c) -> void {
         for (std::size_t i = 0; i < c.patterns.size(); ++i) {
+          // Long bounded gaps ({0,60}) blow up the regex automaton; windows cost nothing.
+          static const RE2 long_gap(R"(\{\d*,(\d+)\})");
+          re2::StringPiece in(c.patterns[i]);
+          int gap = 0;
+          while (RE2::FindAndConsume(&in, long_gap, &gap)) {
+            if (gap > kMaxGap) {
+              diags.push_back({Diagnostic::Severity::warning, c.pattern_locations[i],
+                               fmt::format("rule '{}': a gap of up to {} characters in '{}' makes the pattern slow; "
+                                           "split it into an all_of with within",
+                                           r.id, gap, c.patterns[i])});
+              break;
+            }
+          }
           if (RE2::PartialMatch(c.patterns[i], unbounded)) {
             diags.push_back({Diagnostic::Severity::warning, c.pattern_locations[i],
                              fmt::format("rule '{}': unbounded '.*' or '.+' in '{}'; use a bounded gap like "

@@ -25,17 +25,18 @@ class Re2SetMatcher final : public LiteralMatcher {
     o.set_max_mem(int64_t{1} << 30);
     set_ = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
   }
-  int Add(std::string_view literal) override {
+  int Add(std::string_view literal, bool /*positions*/) override {
     ++size_;
     return set_->Add(RE2::QuoteMeta(literal), nullptr);
   }
+  bool reports_positions() const override { return false; }
   bool Compile(std::string* error) override {
     if (size_ == 0) return true;
     if (set_->Compile()) return true;
     *error = "RE2::Set: out of memory compiling the literals";
     return false;
   }
-  void Match(std::string_view text, std::vector<int>* hits) const override {
+  void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>*) const override {
     if (size_ == 0) return;
     std::vector<int> v;
     set_->Match(text, &v);
@@ -60,17 +61,20 @@ class HyperscanMatcher final : public LiteralMatcher {
     if (scratch_ != nullptr) hs_free_scratch(scratch_);
     if (db_ != nullptr) hs_free_database(db_);
   }
-  int Add(std::string_view literal) override {
+  int Add(std::string_view literal, bool positions) override {
     literals_.emplace_back(literal);
+    positional_.push_back(positions);
     return static_cast<int>(literals_.size() - 1);
   }
+  bool reports_positions() const override { return true; }
   bool Compile(std::string* error) override {
     if (literals_.empty()) return true;
     std::vector<const char*> exprs;
     std::vector<std::size_t> lens;
-    std::vector<unsigned> flags(literals_.size(), HS_FLAG_SINGLEMATCH);
+    std::vector<unsigned> flags;
     std::vector<unsigned> ids;
     for (std::size_t i = 0; i < literals_.size(); ++i) {
+      flags.push_back(positional_[i] ? 0u : static_cast<unsigned>(HS_FLAG_SINGLEMATCH));
       exprs.push_back(literals_[i].data());
       lens.push_back(literals_[i].size());
       ids.push_back(static_cast<unsigned>(i));
@@ -89,7 +93,7 @@ class HyperscanMatcher final : public LiteralMatcher {
     }
     return true;
   }
-  void Match(std::string_view text, std::vector<int>* hits) const override {
+  void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>* occurrences) const override {
     if (db_ == nullptr) return;
     // One scratch per thread, cloned from the prototype on first use.
     // One scratch per thread and database, cloned from the prototype on first use.
@@ -112,16 +116,27 @@ class HyperscanMatcher final : public LiteralMatcher {
       if (hs_clone_scratch(scratch_, &scratch) != HS_SUCCESS) throw std::bad_alloc();
       local.slots.push_back({id_, scratch});
     }
-    auto on_match = [](unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) -> int {
-      static_cast<std::vector<int>*>(ctx)->push_back(static_cast<int>(id));
+    struct Context {
+      const std::vector<bool>* positional;
+      std::vector<int>* hits;
+      std::vector<Occurrence>* occurrences;
+    } ctx{&positional_, hits, occurrences};
+    auto on_match = [](unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* c) -> int {
+      auto* x = static_cast<Context*>(c);
+      if ((*x->positional)[id] && x->occurrences != nullptr) {
+        x->occurrences->push_back({static_cast<int>(id), static_cast<uint32_t>(to)});
+      } else {
+        x->hits->push_back(static_cast<int>(id));
+      }
       return 0;
     };
-    hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch, on_match, hits);
+    hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch, on_match, &ctx);
   }
   std::string_view name() const override { return "hyperscan"; }
 
  private:
   std::vector<std::string> literals_;
+  std::vector<bool> positional_;
   hs_database_t* db_ = nullptr;
   hs_scratch_t* scratch_ = nullptr;
   uint64_t id_ = NextId();

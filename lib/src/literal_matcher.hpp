@@ -9,6 +9,7 @@
 // Order of calls: Add()* -> Compile() -> Match()* (Match is thread-safe).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,12 +21,22 @@ class LiteralMatcher {
  public:
   virtual ~LiteralMatcher() = default;
   // Add `literal` (exact bytes; the text is already normalized). Returns its index.
-  virtual int Add(std::string_view literal) = 0;
+  // With `positions`, Match reports every occurrence with its end offset (when the
+  // engine can: see reports_positions()); otherwise only whether it occurs.
+  virtual int Add(std::string_view literal, bool positions = false) = 0;
+  // Return true iff Match fills `occurrences` for literals added with `positions`.
+  virtual bool reports_positions() const = 0;
   // Return true on success; on failure `*error` says why.
   virtual bool Compile(std::string* error) = 0;
-  // Append to `*hits` the index of every literal that occurs in `text` (each once,
-  // in no particular order).
-  virtual void Match(std::string_view text, std::vector<int>* hits) const = 0;
+  // Append to `*hits` the index of every literal that occurs in `text` (each once, in
+  // no particular order), except that literals added with `positions` go to
+  // `*occurrences` as (index, end offset), once per occurrence, when the engine
+  // reports positions.
+  struct Occurrence {
+    int index;
+    uint32_t end;
+  };
+  virtual void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>* occurrences) const = 0;
   virtual std::string_view name() const = 0;
 };
 

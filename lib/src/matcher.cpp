@@ -126,6 +126,7 @@ struct CompiledRules::Impl {
   std::vector<LiteralEntry> literal_entries;
   std::unique_ptr<re2::FilteredRE2> filter;
   std::vector<int> filter_to_atom;  // FilteredRE2 regexp id -> atom
+  std::vector<int> unfiltered;      // FilteredRE2 regexps with no required substring
   // An atom is a keyword (found with a plain substring search) or a pattern (an RE2).
   std::vector<std::unique_ptr<RE2>> atoms;       // null for keywords
   std::vector<std::string> atom_literal;         // keywords: the normalized keyword;
@@ -152,6 +153,12 @@ struct CompiledRules::Impl {
     uint64_t owner = 0;                            // Impl::id the vectors are sized for
     std::vector<int> matched_list;                 // atoms set in `matched`
     std::vector<int> spans_list;                   // atoms set in `spans_done`
+    // Patterns: the lines where their required substrings occur (when the literal
+    // engine reports positions), so that RE2 searches those lines only.
+    std::vector<uint32_t> line_start;              // normalized offset of each line
+    std::vector<std::vector<uint32_t>> lines_of;   // atom -> candidate lines, sorted
+    std::vector<char> all_lines;                   // atom -> search the whole text
+    std::vector<int> lines_list;                   // atoms touched in the two above
   };
   uint64_t id = NextImplId();
 
@@ -169,8 +176,16 @@ struct CompiledRules::Impl {
       s.spans_done.assign(atoms.size(), 0);
       s.matched_list.clear();
       s.spans_list.clear();
+      s.lines_of.assign(atoms.size(), {});
+      s.all_lines.assign(atoms.size(), 0);
+      s.lines_list.clear();
       s.owner = id;
     }
+    for (int a : s.lines_list) {
+      s.lines_of[static_cast<std::size_t>(a)].clear();
+      s.all_lines[static_cast<std::size_t>(a)] = 0;
+    }
+    s.lines_list.clear();
     for (int a : s.matched_list) s.matched[static_cast<std::size_t>(a)] = 0;
     for (int a : s.spans_list) {
       s.spans[static_cast<std::size_t>(a)].clear();
@@ -211,14 +226,27 @@ struct CompiledRules::Impl {
     }
     re2::StringPiece input(text);
     re2::StringPiece m;
-    std::size_t pos = 0;
     const RE2& re = *atoms[static_cast<std::size_t>(atom)];
-    while (pos <= text.size() && spans.size() < kMaxSpansPerAtom) {
-      if (!re.Match(input, pos, text.size(), RE2::UNANCHORED, &m, 1)) break;
-      const auto b = static_cast<uint32_t>(m.data() - text.data());
-      const auto e = static_cast<uint32_t>(b + m.size());
-      if (e > b) spans.push_back({b, e, static_cast<uint32_t>(atom)});
-      pos = e > b ? e : e + 1;
+    // Patterns never cross a line, so search only the lines that hold their required
+    // substrings (or everything, when positions are unknown).
+    auto search = [&](std::size_t from, std::size_t to) {
+      std::size_t pos = from;
+      while (pos <= to && spans.size() < kMaxSpansPerAtom) {
+        if (!re.Match(input, pos, to, RE2::UNANCHORED, &m, 1)) break;
+        const auto b = static_cast<uint32_t>(m.data() - text.data());
+        const auto e = static_cast<uint32_t>(b + m.size());
+        if (e > b) spans.push_back({b, e, static_cast<uint32_t>(atom)});
+        pos = e > b ? e : e + 1;
+      }
+    };
+    if (s.all_lines[a]) {
+      search(0, text.size());
+    } else {
+      for (uint32_t line : s.lines_of[a]) {
+        const std::size_t from = s.line_start[line];
+        const std::size_t to = line + 1 < s.line_start.size() ? s.line_start[line + 1] - 1 : text.size();
+        search(from, to);
+      }
     }
     return spans;
   }
@@ -348,8 +376,14 @@ struct CompiledRules::Impl {
     s.text = &text;
     std::vector<int> hits;
     std::vector<int> filter_atoms;
+    std::vector<detail::LiteralMatcher::Occurrence> occurrences;
+    const std::string& t = text.text.text;
+    s.line_start.assign(1, 0);
+    for (std::size_t nl = t.find('\n'); nl != std::string::npos; nl = t.find('\n', nl + 1)) {
+      s.line_start.push_back(static_cast<uint32_t>(nl + 1));
+    }
     if (literals) {
-      literals->Match(text.text.text, &hits);
+      literals->Match(t, &hits, &occurrences);
       for (int h : hits) {
         const LiteralEntry& e = literal_entries[static_cast<std::size_t>(h)];
         if (e.is_filter_atom) {
@@ -362,15 +396,52 @@ struct CompiledRules::Impl {
     if (homophone_literals) {
       s.homophone_text = norm->HomophoneKey(text.text.text);
       hits.clear();
-      homophone_literals->Match(s.homophone_text, &hits);
+      homophone_literals->Match(s.homophone_text, &hits, nullptr);
       for (int h : hits) Mark(s, homophone_entries[static_cast<std::size_t>(h)]);
     }
     if (filter) {
       std::vector<int> potential;
-      filter->AllPotentials(filter_atoms, &potential);
-      for (int p : potential) Mark(s, filter_to_atom[static_cast<std::size_t>(p)]);
+      auto add_lines = [&](int atom, const uint32_t* line) {
+        Mark(s, atom);
+        const auto a = static_cast<std::size_t>(atom);
+        if (s.lines_of[a].empty() && !s.all_lines[a]) s.lines_list.push_back(atom);
+        if (line == nullptr) {
+          s.all_lines[a] = 1;
+        } else if (s.lines_of[a].empty() || s.lines_of[a].back() != *line) {
+          s.lines_of[a].push_back(*line);
+        }
+      };
+      if (!literals || !literals->reports_positions()) {
+        filter->AllPotentials(filter_atoms, &potential);
+        for (int p : potential) add_lines(filter_to_atom[static_cast<std::size_t>(p)], nullptr);
+      } else {
+        // Patterns with no required substring run on the whole text.
+        for (int p : unfiltered) add_lines(filter_to_atom[static_cast<std::size_t>(p)], nullptr);
+        // The others on each line that holds their substrings.
+        std::vector<std::pair<uint32_t, int>> by_line;  // (line, filter atom)
+        for (const auto& o : occurrences) {
+          const LiteralEntry& e = literal_entries[static_cast<std::size_t>(o.index)];
+          const uint32_t start = o.end > 0 ? o.end - 1 : 0;
+          const auto line = static_cast<uint32_t>(
+              std::upper_bound(s.line_start.begin(), s.line_start.end(), start) - s.line_start.begin() - 1);
+          by_line.emplace_back(line, e.index);
+        }
+        std::sort(by_line.begin(), by_line.end());
+        by_line.erase(std::unique(by_line.begin(), by_line.end()), by_line.end());
+        std::vector<int> line_atoms;
+        for (std::size_t i = 0; i < by_line.size();) {
+          const uint32_t line = by_line[i].first;
+          line_atoms.clear();
+          for (; i < by_line.size() && by_line[i].first == line; ++i) line_atoms.push_back(by_line[i].second);
+          potential.clear();
+          filter->AllPotentials(line_atoms, &potential);
+          for (int p : potential) {
+            const int atom = filter_to_atom[static_cast<std::size_t>(p)];
+            if (!s.all_lines[static_cast<std::size_t>(atom)]) add_lines(atom, &line);
+          }
+        }
+      }
     }
-    const std::string& t = text.text.text;
     s.char_at.resize(t.size() + 1);
     uint32_t chars = 0;
     for (std::size_t i = 0; i < t.size(); ++i) {
@@ -466,8 +537,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
   impl.literals = detail::MakeLiteralMatcher(std::getenv("FRAUDSCAN_MATCHER") ? std::getenv("FRAUDSCAN_MATCHER") : "");
   impl.filter = std::make_unique<re2::FilteredRE2>(/*min_atom_len=*/3);
   // A keyword and a filter atom may have the same text; each gets its own entry.
-  auto add_literal = [&](const std::string& literal, CompiledRules::Impl::LiteralEntry entry) {
-    impl.literals->Add(literal);
+  auto add_literal = [&](const std::string& literal, CompiledRules::Impl::LiteralEntry entry, bool positions = false) {
+    impl.literals->Add(literal, positions);
     impl.literal_entries.push_back(entry);
   };
   std::map<std::string, int> atom_index;
@@ -638,7 +709,10 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
   } else {
     std::vector<std::string> filter_atoms;
     impl.filter->Compile(&filter_atoms);
-    for (std::size_t i = 0; i < filter_atoms.size(); ++i) add_literal(filter_atoms[i], {true, static_cast<int>(i)});
+    for (std::size_t i = 0; i < filter_atoms.size(); ++i) {
+      add_literal(filter_atoms[i], {true, static_cast<int>(i)}, /*positions=*/true);
+    }
+    impl.filter->AllPotentials({}, &impl.unfiltered);
   }
   impl.norm = &norm;
   if (impl.homophone_literals) {

@@ -33,6 +33,14 @@ class LintTest(TempDirTest):
         self.assertEqual(p.returncode, 1)
         self.assertIn("w.yaml:2:5: warning: rule 'a' has no 'match' examples", p.stderr)
 
+    def test_long_gaps_and_unbounded_wildcards_are_flagged(self):
+        path = self.write("r/g.yaml", "rules:\n" + GOOD_RULE.format(id="a", cond="patterns: ['加[^。]{0,80}微信', '下载.*会议']",
+                                                                   m="加我微信", n="微信"))
+        p = run(["lint", "--strict", "--rules", path])
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("a gap of up to 80 characters", p.stderr)
+        self.assertIn("unbounded '.*' or '.+'", p.stderr)
+
     def test_shipped_rules_are_lint_clean(self):
         p = run(["lint", "--strict", "--rules", SHIPPED_RULES])
         self.assertEqual(p.returncode, 0, p.stderr)
