@@ -5,6 +5,9 @@
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -59,6 +62,67 @@ struct ScanConfig {
   bool quiet = false;
   bool explain = false;
   bool no_progress = false;
+};
+
+// A fixed set of threads that run the same task together, batch after batch. The
+// threads live as long as the scan: per-thread state (scratch space, the regex
+// automata each thread has built) is kept warm across batches.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads) {
+    for (int i = 1; i < threads; ++i) {
+      threads_.emplace_back([this](std::stop_token stop) { Loop(stop); });
+    }
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+  }
+  // Run `task` on every thread of the pool and the caller's; return when all finished.
+  void Run(const std::function<void()>& task) {
+    {
+      std::lock_guard lock(mutex_);
+      task_ = &task;
+      ++generation_;
+      running_ = static_cast<int>(threads_.size());
+    }
+    wake_.notify_all();
+    task();
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return running_ == 0; });
+    task_ = nullptr;
+  }
+
+ private:
+  void Loop(std::stop_token) {
+    uint64_t seen = 0;
+    while (true) {
+      const std::function<void()>* task;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+        if (stopping_) return;
+        seen = generation_;
+        task = task_;
+      }
+      (*task)();
+      {
+        std::lock_guard lock(mutex_);
+        --running_;
+      }
+      done_.notify_one();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  const std::function<void()>* task_ = nullptr;
+  uint64_t generation_ = 0;
+  int running_ = 0;
+  bool stopping_ = false;
+  std::vector<std::jthread> threads_;  // last: joined first on destruction
 };
 
 class Progress {
@@ -171,26 +235,25 @@ int RunScan(const std::vector<std::string>& args) {
   std::size_t total = 0, total_bytes = 0;
   std::vector<Job> batch;
   std::vector<Result> results;
+  std::vector<std::string> formatted;
   if (out.format == OutputFormat::csv && !c.quiet && !c.list) WriteStdout(CsvHeader());
 
   const std::size_t max_jobs = jobs > 1 ? 1024 : 64;
+  WorkerPool pool(jobs);
   while (input.NextBatch(&batch, max_jobs, std::size_t{8} << 20)) {
     results.assign(batch.size(), Result{});
+    formatted.assign(batch.size(), std::string());
+    // Workers scan and also format, so that the main thread only writes.
     auto work = [&](std::atomic<std::size_t>& next) {
       for (std::size_t i; (i = next.fetch_add(1)) < batch.size();) {
-        if (batch[i].transcript) results[i] = engine->Scan(*batch[i].transcript);
+        if (!batch[i].transcript) continue;
+        results[i] = engine->Scan(*batch[i].transcript);
+        const Result& r = results[i];
+        if (!c.quiet && !c.list && r.risk >= c.min_risk) formatted[i] = FormatResult(batch[i], r, out);
       }
     };
     std::atomic<std::size_t> next{0};
-    if (jobs > 1 && batch.size() > 1) {
-      std::vector<std::jthread> pool;
-      for (int w = 1; w < std::min<int>(jobs, static_cast<int>(batch.size())); ++w) {
-        pool.emplace_back([&] { work(next); });
-      }
-      work(next);
-    } else {
-      work(next);
-    }
+    pool.Run([&] { work(next); });
     std::string buffer;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const Job& job = batch[i];
@@ -214,7 +277,7 @@ int RunScan(const std::vector<std::string>& args) {
         continue;
       }
       if (r.risk < c.min_risk) continue;
-      buffer += FormatResult(job, r, out);
+      buffer += formatted[i];
     }
     WriteStdout(buffer);
     progress.Update(total, total_bytes);

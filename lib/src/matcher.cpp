@@ -159,6 +159,9 @@ struct CompiledRules::Impl {
     std::vector<std::vector<uint32_t>> lines_of;   // atom -> candidate lines, sorted
     std::vector<char> all_lines;                   // atom -> search the whole text
     std::vector<int> lines_list;                   // atoms touched in the two above
+    // This thread's own copy of each pattern it has run: RE2 guards its lazily built
+    // DFA with a lock, and threads sharing one RE2 wait on each other.
+    std::vector<std::unique_ptr<RE2>> local_re;
   };
   uint64_t id = NextImplId();
 
@@ -177,6 +180,8 @@ struct CompiledRules::Impl {
       s.matched_list.clear();
       s.spans_list.clear();
       s.lines_of.assign(atoms.size(), {});
+      s.local_re.clear();
+      s.local_re.resize(atoms.size());
       s.all_lines.assign(atoms.size(), 0);
       s.lines_list.clear();
       s.owner = id;
@@ -226,7 +231,9 @@ struct CompiledRules::Impl {
     }
     re2::StringPiece input(text);
     re2::StringPiece m;
-    const RE2& re = *atoms[static_cast<std::size_t>(atom)];
+    auto& local = s.local_re[a];
+    if (local == nullptr) local = std::make_unique<RE2>(atom_source[a], AtomOptions());
+    const RE2& re = *local;
     // Patterns never cross a line, so search only the lines that hold their required
     // substrings (or everything, when positions are unknown).
     auto search = [&](std::size_t from, std::size_t to) {
