@@ -6,6 +6,8 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <cstdio>
@@ -240,7 +242,52 @@ int RunScan(const std::vector<std::string>& args) {
 
   const std::size_t max_jobs = jobs > 1 ? 1024 : 64;
   WorkerPool pool(jobs);
-  while (input.NextBatch(&batch, max_jobs, std::size_t{8} << 20)) {
+  // A reader thread parses the next batches while the pool scans the current one.
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::deque<std::vector<Job>> queue;
+  bool input_done = false;
+  std::exception_ptr reader_error;
+  std::jthread reader([&](std::stop_token stop) {
+    try {
+      std::vector<Job> next;
+      while (!stop.stop_requested() && input.NextBatch(&next, max_jobs, std::size_t{8} << 20)) {
+        std::unique_lock lock(queue_mutex);
+        queue_cv.wait(lock, [&] { return queue.size() < 2 || stop.stop_requested(); });
+        queue.push_back(std::move(next));
+        next = {};
+        queue_cv.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard lock(queue_mutex);
+      reader_error = std::current_exception();
+    }
+    std::lock_guard lock(queue_mutex);
+    input_done = true;
+    queue_cv.notify_all();
+  });
+  auto next_batch = [&](std::vector<Job>* out) {
+    std::unique_lock lock(queue_mutex);
+    queue_cv.wait(lock, [&] { return !queue.empty() || input_done; });
+    if (queue.empty()) {
+      if (reader_error) std::rethrow_exception(reader_error);
+      return false;
+    }
+    *out = std::move(queue.front());
+    queue.pop_front();
+    queue_cv.notify_all();
+    return true;
+  };
+  // On an early exit (a closed pipe), stop the reader before the stream goes away.
+  struct StopReader {
+    std::jthread& t;
+    std::condition_variable& cv;
+    ~StopReader() {
+      t.request_stop();
+      cv.notify_all();
+    }
+  } stop_reader{reader, queue_cv};
+  while (next_batch(&batch)) {
     results.assign(batch.size(), Result{});
     formatted.assign(batch.size(), std::string());
     // Workers scan and also format, so that the main thread only writes.

@@ -363,8 +363,15 @@ class Parser {
         }
       }
     }
-    if (r.match_examples.empty()) Warn(node, fmt::format("rule '{}' has no 'match' examples", r.id));
-    if (r.no_match_examples.empty()) Warn(node, fmt::format("rule '{}' has no 'no_match' examples", r.id));
+    // The rule set's standard: at least two of each (docs/rules.md).
+    if (r.match_examples.size() < 2) {
+      Warn(node, r.match_examples.empty() ? fmt::format("rule '{}' has no 'match' examples", r.id)
+                                          : fmt::format("rule '{}' has only one 'match' example (want 2)", r.id));
+    }
+    if (r.no_match_examples.size() < 2) {
+      Warn(node, r.no_match_examples.empty() ? fmt::format("rule '{}' has no 'no_match' examples", r.id)
+                                             : fmt::format("rule '{}' has only one 'no_match' example (want 2)", r.id));
+    }
     return r;
   }
 
