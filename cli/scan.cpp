@@ -266,14 +266,14 @@ int RunScan(const std::vector<std::string>& args) {
     input_done = true;
     queue_cv.notify_all();
   });
-  auto next_batch = [&](std::vector<Job>* out) {
+  auto next_batch = [&](std::vector<Job>* into) {
     std::unique_lock lock(queue_mutex);
     queue_cv.wait(lock, [&] { return !queue.empty() || input_done; });
     if (queue.empty()) {
       if (reader_error) std::rethrow_exception(reader_error);
       return false;
     }
-    *out = std::move(queue.front());
+    *into = std::move(queue.front());
     queue.pop_front();
     queue_cv.notify_all();
     return true;
