@@ -558,20 +558,25 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
   };
   // Return the atom for `regex` (a keyword's escaped text when `literal` is not
   // null), adding it on first use; -1 on error.
+  // Append one atom to the parallel per-atom arrays; return its index.
+  auto append_atom = [&](std::unique_ptr<RE2> re, std::string literal, std::string exact, std::string note,
+                         const std::string& source) {
+    const int idx = static_cast<int>(impl.atoms.size());
+    impl.atoms.push_back(std::move(re));
+    impl.atom_literal.push_back(std::move(literal));
+    impl.atom_exact.push_back(std::move(exact));
+    impl.atom_note.push_back(std::move(note));
+    impl.atom_source.push_back(source);
+    impl.atom_rules.emplace_back();
+    atom_index.emplace(source, idx);
+    return idx;
+  };
   auto add_atom = [&](const std::string& regex, const std::string* literal, const SourceLocation& where,
                       const std::string& shown, const std::string& note) -> int {
     if (auto it = atom_index.find(regex); it != atom_index.end()) return it->second;
-    const int idx = static_cast<int>(impl.atoms.size());
     if (literal != nullptr) {
-      add_literal(*literal, {false, idx});
-      impl.atoms.emplace_back();
-      impl.atom_literal.push_back(*literal);
-      impl.atom_exact.emplace_back();
-      impl.atom_note.push_back(note);
-      impl.atom_source.push_back(regex);
-      impl.atom_rules.emplace_back();
-      atom_index.emplace(regex, idx);
-      return idx;
+      add_literal(*literal, {false, static_cast<int>(impl.atoms.size())});
+      return append_atom(nullptr, *literal, "", note, regex);
     }
     auto re = std::make_unique<RE2>(regex, AtomOptions());
     if (!re->ok()) {
@@ -582,14 +587,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
       error(where, fmt::format("pattern '{}' matches the empty string, so it would fire on every transcript", shown));
       return -1;
     }
+    const int idx = append_atom(std::move(re), "", "", note, regex);
     pattern_atoms.push_back(idx);
-    impl.atoms.push_back(std::move(re));
-    impl.atom_literal.emplace_back();
-    impl.atom_exact.emplace_back();
-    impl.atom_note.push_back(note);
-    impl.atom_source.push_back(regex);
-    impl.atom_rules.emplace_back();
-    atom_index.emplace(regex, idx);
     return idx;
   };
 
@@ -613,20 +612,12 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
     const std::string key = norm.HomophoneKey(normalized);
     const std::string id = "\x01homophone:" + key;
     if (auto it = atom_index.find(id); it != atom_index.end()) return it->second;
-    const int idx = static_cast<int>(impl.atoms.size());
     if (!impl.homophone_literals) {
       impl.homophone_literals = detail::MakeLiteralMatcher(std::getenv("FRAUDSCAN_MATCHER") ? std::getenv("FRAUDSCAN_MATCHER") : "");
     }
     impl.homophone_literals->Add(key);
-    impl.homophone_entries.push_back(idx);
-    impl.atoms.emplace_back();
-    impl.atom_literal.push_back(key);
-    impl.atom_exact.push_back(normalized);
-    impl.atom_note.push_back("homophone of " + shown);
-    impl.atom_source.push_back(id);
-    impl.atom_rules.emplace_back();
-    atom_index.emplace(id, idx);
-    return idx;
+    impl.homophone_entries.push_back(static_cast<int>(impl.atoms.size()));
+    return append_atom(nullptr, key, normalized, "homophone of " + shown, id);
   };
   auto compile_node = [&](auto& self, const Condition& c, CompiledNode* out) -> void {
     out->kind = c.kind;
