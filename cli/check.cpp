@@ -191,7 +191,7 @@ int RunLint(const std::vector<std::string>& args) {
     std::cout << desc << "\n";
     return kExitClean;
   }
-  Engine::Built built = Engine::FromPaths(ResolveRulePaths(rules), {});
+  Engine::Built built = Engine::FromPaths(ResolveRulePaths(rules), {}, CompileOptionsFromEnvironment());
   std::vector<Diagnostic> diags = std::move(built.diagnostics);
   if (built.engine) {
     // Unbounded wildcards can run across a whole turn and make patterns slow.

@@ -29,6 +29,12 @@ struct BrokenPipe {};
 // (<prefix>/share/fraudscan/rules), else the source tree's rules/ (build tree use).
 std::vector<std::filesystem::path> ResolveRulePaths(const std::vector<std::string>& given);
 
+// Return the compile options from the environment: FRAUDSCAN_MATCHER picks the literal
+// engine ("hyperscan", "re2-set"); compiled databases are cached in
+// $FRAUDSCAN_CACHE_DIR, else $XDG_CACHE_HOME/fraudscan, else ~/.cache/fraudscan
+// (FRAUDSCAN_CACHE_DIR set but empty: no cache).
+CompileOptions CompileOptionsFromEnvironment();
+
 // Build the engine from `paths`, printing every diagnostic to stderr.
 // Return null when there were errors. With `warnings`, print warnings too.
 std::unique_ptr<Engine> BuildEngine(const std::vector<std::filesystem::path>& paths, ScoreOptions options,

@@ -42,9 +42,22 @@ std::vector<std::filesystem::path> ResolveRulePaths(const std::vector<std::strin
   return {fs::path(FRAUDSCAN_SOURCE_RULES)};
 }
 
+CompileOptions CompileOptionsFromEnvironment() {
+  CompileOptions o;
+  if (const char* engine = std::getenv("FRAUDSCAN_MATCHER")) o.engine = engine;
+  if (const char* dir = std::getenv("FRAUDSCAN_CACHE_DIR")) {
+    o.cache_dir = dir;  // empty: no cache
+  } else if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+    o.cache_dir = std::filesystem::path(xdg) / "fraudscan";
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    o.cache_dir = std::filesystem::path(home) / ".cache" / "fraudscan";
+  }
+  return o;
+}
+
 std::unique_ptr<Engine> BuildEngine(const std::vector<std::filesystem::path>& paths, ScoreOptions options,
                                     bool warnings) {
-  Engine::Built built = Engine::FromPaths(paths, options);
+  Engine::Built built = Engine::FromPaths(paths, options, CompileOptionsFromEnvironment());
   for (const auto& d : built.diagnostics) {
     if (d.severity == Diagnostic::Severity::error || warnings) {
       std::fprintf(stderr, "%s\n", FormatDiagnostic(d).c_str());

@@ -8,14 +8,15 @@ Engine::Engine(std::shared_ptr<const Normalizer> normalizer, std::shared_ptr<con
                ScoreOptions options)
     : rules_(std::move(rules)), options_(options), normalizer_(std::move(normalizer)) {}
 
-Engine::Built Engine::FromPaths(const std::vector<std::filesystem::path>& paths, ScoreOptions options) {
+Engine::Built Engine::FromPaths(const std::vector<std::filesystem::path>& paths, ScoreOptions options,
+                               const CompileOptions& compile) {
   Built built;
   LoadResult loaded = LoadRules(paths);
   built.diagnostics = std::move(loaded.diagnostics);
   NormalizerOptions norm_options;
   norm_options.character_variants = loaded.rule_set.character_variants;
   auto norm = std::make_shared<const Normalizer>(norm_options);
-  CompileResult compiled = CompileRules(std::move(loaded.rule_set), *norm);
+  CompileResult compiled = CompileRules(std::move(loaded.rule_set), *norm, compile);
   built.diagnostics.insert(built.diagnostics.end(), compiled.diagnostics.begin(), compiled.diagnostics.end());
   const bool errors = std::any_of(built.diagnostics.begin(), built.diagnostics.end(),
                                   [](const Diagnostic& d) { return d.severity == Diagnostic::Severity::error; });

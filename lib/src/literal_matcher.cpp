@@ -1,6 +1,12 @@
 #include "literal_matcher.hpp"
 
+#include <fmt/format.h>
 #include <re2/re2.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <re2/set.h>
 
 #include <atomic>
@@ -30,7 +36,7 @@ class Re2SetMatcher final : public LiteralMatcher {
     return set_->Add(RE2::QuoteMeta(literal), nullptr);
   }
   bool reports_positions() const override { return false; }
-  bool Compile(std::string* error) override {
+  bool Compile(std::string* error, const std::filesystem::path& /*cache_dir*/) override {
     if (size_ == 0) return true;
     if (set_->Compile()) return true;
     *error = "RE2::Set: out of memory compiling the literals";
@@ -67,8 +73,13 @@ class HyperscanMatcher final : public LiteralMatcher {
     return static_cast<int>(literals_.size() - 1);
   }
   bool reports_positions() const override { return true; }
-  bool Compile(std::string* error) override {
+  bool Compile(std::string* error, const std::filesystem::path& cache_dir) override {
     if (literals_.empty()) return true;
+    std::filesystem::path cached;
+    if (!cache_dir.empty()) {
+      cached = cache_dir / fmt::format("literals-{:016x}.hsdb", Fingerprint());
+      if (Load(cached)) return true;
+    }
     std::vector<const char*> exprs;
     std::vector<std::size_t> lens;
     std::vector<unsigned> flags;
@@ -91,7 +102,54 @@ class HyperscanMatcher final : public LiteralMatcher {
       *error = "Hyperscan: cannot allocate scratch space";
       return false;
     }
+    if (!cached.empty()) Save(cached);
     return true;
+  }
+
+  // Return a hash of everything the compiled database depends on.
+  uint64_t Fingerprint() const {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a
+    auto mix = [&](std::string_view bytes) {
+      for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+      h = (h ^ 0xFF) * 1099511628211ull;
+    };
+    mix(hs_version());
+    for (std::size_t i = 0; i < literals_.size(); ++i) {
+      mix(literals_[i]);
+      mix(positional_[i] ? "p" : "s");
+    }
+    return h;
+  }
+
+  bool Load(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    hs_database_t* db = nullptr;
+    if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return false;
+    if (hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) {
+      hs_free_database(db);
+      return false;
+    }
+    db_ = db;
+    return true;
+  }
+
+  void Save(const std::filesystem::path& path) const {
+    char* bytes = nullptr;
+    std::size_t size = 0;
+    if (hs_serialize_database(db_, &bytes, &size) != HS_SUCCESS) return;
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    const std::filesystem::path tmp = path.string() + fmt::format(".{}.tmp", static_cast<long>(::getpid()));
+    {
+      std::ofstream out(tmp, std::ios::binary);
+      out.write(bytes, static_cast<std::streamsize>(size));
+      if (!out) ec = std::make_error_code(std::errc::io_error);
+    }
+    std::free(bytes);
+    if (!ec) std::filesystem::rename(tmp, path, ec);
+    if (ec) std::filesystem::remove(tmp, ec);
   }
   void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>* occurrences) const override {
     if (db_ == nullptr) return;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,8 +27,10 @@ class LiteralMatcher {
   virtual int Add(std::string_view literal, bool positions = false) = 0;
   // Return true iff Match fills `occurrences` for literals added with `positions`.
   virtual bool reports_positions() const = 0;
-  // Return true on success; on failure `*error` says why.
-  virtual bool Compile(std::string* error) = 0;
+  // Return true on success; on failure `*error` says why. With a non-empty
+  // `cache_dir`, an engine whose compiled form can be saved keeps it there (best effort:
+  // a cache that cannot be read or written is ignored) and loads it next time.
+  virtual bool Compile(std::string* error, const std::filesystem::path& cache_dir) = 0;
   // Append to `*hits` the index of every literal that occurs in `text` (each once, in
   // no particular order), except that literals added with `positions` go to
   // `*occurrences` as (index, end offset), once per occurrence, when the engine

@@ -537,11 +537,11 @@ bool CompiledRules::Fires(std::size_t rule_index, const NormalizedTranscript& te
   return impl_->EvalRule(s, rule_index, rule_set_.rules[rule_index]).matches > 0;
 }
 
-CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
+CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const CompileOptions& options) {
   CompileResult result;
   std::shared_ptr<CompiledRules> compiled(new CompiledRules());
   CompiledRules::Impl& impl = *compiled->impl_;
-  impl.literals = detail::MakeLiteralMatcher(std::getenv("FRAUDSCAN_MATCHER") ? std::getenv("FRAUDSCAN_MATCHER") : "");
+  impl.literals = detail::MakeLiteralMatcher(options.engine);
   impl.filter = std::make_unique<re2::FilteredRE2>(/*min_atom_len=*/3);
   // A keyword and a filter atom may have the same text; each gets its own entry.
   auto add_literal = [&](const std::string& literal, CompiledRules::Impl::LiteralEntry entry, bool positions = false) {
@@ -613,7 +613,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
     const std::string id = "\x01homophone:" + key;
     if (auto it = atom_index.find(id); it != atom_index.end()) return it->second;
     if (!impl.homophone_literals) {
-      impl.homophone_literals = detail::MakeLiteralMatcher(std::getenv("FRAUDSCAN_MATCHER") ? std::getenv("FRAUDSCAN_MATCHER") : "");
+      impl.homophone_literals = detail::MakeLiteralMatcher(options.engine);
     }
     impl.homophone_literals->Add(key);
     impl.homophone_entries.push_back(static_cast<int>(impl.atoms.size()));
@@ -714,14 +714,14 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm) {
   }
   impl.norm = &norm;
   if (impl.homophone_literals) {
-    if (std::string err; !impl.homophone_literals->Compile(&err)) {
+    if (std::string err; !impl.homophone_literals->Compile(&err, options.cache_dir)) {
       result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the homophone keywords: " + err});
       return result;
     }
   }
   if (impl.literal_entries.empty()) {
     impl.literals.reset();
-  } else if (std::string err; !impl.literals->Compile(&err)) {
+  } else if (std::string err; !impl.literals->Compile(&err, options.cache_dir)) {
     result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the rule set's keywords: " + err});
     return result;
   }

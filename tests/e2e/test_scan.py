@@ -162,6 +162,27 @@ class ErrorTest(TempDirTest):
         self.assertIn(proc.returncode, (0, 1))
 
 
+class CacheTest(TempDirTest):
+    def test_compiled_literals_are_cached_and_a_bad_cache_is_ignored(self):
+        cache = os.path.join(self.dir, "cache")
+        env = {"FRAUDSCAN_CACHE_DIR": cache}
+        first = run(["scan", "--output", "jsonl"] + R + ["-"], stdin=CS_CALL, env=env)
+        files = os.listdir(cache)
+        self.assertTrue(files and all(f.endswith(".hsdb") for f in files), files)
+        second = run(["scan", "--output", "jsonl"] + R + ["-"], stdin=CS_CALL, env=env)
+        self.assertEqual(first.stdout, second.stdout)
+        for f in files:
+            with open(os.path.join(cache, f), "wb") as out:
+                out.write(b"not a database")
+        third = run(["scan", "--output", "jsonl"] + R + ["-"], stdin=CS_CALL, env=env)
+        self.assertEqual(first.stdout, third.stdout)
+        self.assertEqual(third.stderr, "")
+        none = run(["scan", "--output", "jsonl"] + R + ["-"], stdin=CS_CALL,
+                   env={"FRAUDSCAN_CACHE_DIR": "", "HOME": os.path.join(self.dir, "home")})
+        self.assertEqual(first.stdout, none.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "home")))
+
+
 class EncodingTest(TempDirTest):
     def test_mixed_encodings_in_one_directory(self):
         self.write("m/utf8.txt", REBATE_SMS.encode("utf-8"))

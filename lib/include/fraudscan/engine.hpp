@@ -67,7 +67,8 @@ class Engine {
     std::vector<Diagnostic> diagnostics;
   };
   // Return an engine for the rule files under `paths`, with all diagnostics.
-  static Built FromPaths(const std::vector<std::filesystem::path>& paths, ScoreOptions options);
+  static Built FromPaths(const std::vector<std::filesystem::path>& paths, ScoreOptions options,
+                         const CompileOptions& compile = {});
 
   // Return the verdict on `t`.
   Result Scan(const Transcript& t) const;

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,9 +68,16 @@ struct CompileResult {
   bool ok() const { return rules != nullptr; }
 };
 
+struct CompileOptions {
+  // Literal engine: "" (the best available), "hyperscan" or "re2-set".
+  std::string engine;
+  // Where compiled literal databases are kept between runs; empty: no cache.
+  std::filesystem::path cache_dir;
+};
+
 // Return `rule_set` compiled: keywords normalized with `norm`, every pattern checked
 // by RE2 (errors name the pattern's file:line:col and the offending part).
-CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm);
+CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const CompileOptions& options = {});
 
 class CompiledRules {
  public:
@@ -94,7 +102,7 @@ class CompiledRules {
   CompiledRules& operator=(const CompiledRules&) = delete;
 
  private:
-  friend CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm);
+  friend CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const CompileOptions& options);
   CompiledRules();
   struct Impl;
   RuleSet rule_set_;
