@@ -159,9 +159,6 @@ struct CompiledRules::Impl {
     std::vector<std::vector<uint32_t>> lines_of;   // atom -> candidate lines, sorted
     std::vector<char> all_lines;                   // atom -> search the whole text
     std::vector<int> lines_list;                   // atoms touched in the two above
-    // This thread's own copy of each pattern it has run: RE2 guards its lazily built
-    // DFA with a lock, and threads sharing one RE2 wait on each other.
-    std::vector<std::unique_ptr<RE2>> local_re;
   };
   uint64_t id = NextImplId();
 
@@ -180,8 +177,6 @@ struct CompiledRules::Impl {
       s.matched_list.clear();
       s.spans_list.clear();
       s.lines_of.assign(atoms.size(), {});
-      s.local_re.clear();
-      s.local_re.resize(atoms.size());
       s.all_lines.assign(atoms.size(), 0);
       s.lines_list.clear();
       s.owner = id;
@@ -231,9 +226,7 @@ struct CompiledRules::Impl {
     }
     re2::StringPiece input(text);
     re2::StringPiece m;
-    auto& local = s.local_re[a];
-    if (local == nullptr) local = std::make_unique<RE2>(atom_source[a], AtomOptions());
-    const RE2& re = *local;
+    const RE2& re = *atoms[a];
     // Patterns never cross a line, so search only the lines that hold their required
     // substrings (or everything, when positions are unknown).
     auto search = [&](std::size_t from, std::size_t to) {
@@ -499,7 +492,7 @@ std::vector<std::string> CompiledRules::AtomPatterns() const {
   std::vector<std::string> out;
   for (std::size_t a = 0; a < impl_->atom_source.size(); ++a) {
     if (!impl_->atom_exact[a].empty()) continue;  // homophone keys live in another view
-    out.push_back(impl_->atoms[a] == nullptr ? escape(impl_->atom_literal[a]) : impl_->atom_source[a]);
+    out.push_back(impl_->atoms[a] != nullptr ? impl_->atom_source[a] : escape(impl_->atom_literal[a]));
   }
   return out;
 }
