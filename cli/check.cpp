@@ -352,6 +352,8 @@ int RunTest(const std::vector<std::string>& args) {
           continue;
         }
         if (!job.transcript) continue;
+        // The baseline usually lives in the corpus directory; it is not a transcript.
+        if (std::error_code ec; !baseline.empty() && !job.from_jsonl && fs::equivalent(job.name, baseline, ec)) continue;
         const Transcript& t = *job.transcript;
         Result r = engine->Scan(t);
         CaseResult c;
