@@ -128,7 +128,9 @@ struct CompiledRules::Impl {
   std::vector<int> filter_to_atom;  // FilteredRE2 regexp id -> atom
   std::vector<int> unfiltered;      // FilteredRE2 regexps with no required substring
   // An atom is a keyword (found with a plain substring search) or a pattern (an RE2).
-  std::vector<std::unique_ptr<RE2>> atoms;       // null for keywords
+  // Each pattern is compiled once, by FilteredRE2, which owns it; span searches use
+  // that same object (FilteredRE2::GetRE2).
+  std::vector<const RE2*> atoms;                 // null for keywords
   std::vector<std::string> atom_literal;         // keywords: the normalized keyword;
                                                  // homophones: its homophone key
   std::vector<std::string> atom_exact;           // homophones: the keyword itself
@@ -542,7 +544,6 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.literal_entries.push_back(entry);
   };
   std::map<std::string, int> atom_index;
-  std::vector<int> pattern_atoms;  // atoms that are regexes (not keywords)
   bool failed = false;
 
   auto error = [&](const SourceLocation& where, std::string message) {
@@ -552,10 +553,10 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   // Return the atom for `regex` (a keyword's escaped text when `literal` is not
   // null), adding it on first use; -1 on error.
   // Append one atom to the parallel per-atom arrays; return its index.
-  auto append_atom = [&](std::unique_ptr<RE2> re, std::string literal, std::string exact, std::string note,
+  auto append_atom = [&](const RE2* re, std::string literal, std::string exact, std::string note,
                          const std::string& source) {
     const int idx = static_cast<int>(impl.atoms.size());
-    impl.atoms.push_back(std::move(re));
+    impl.atoms.push_back(re);
     impl.atom_literal.push_back(std::move(literal));
     impl.atom_exact.push_back(std::move(exact));
     impl.atom_note.push_back(std::move(note));
@@ -571,17 +572,20 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       add_literal(*literal, {false, static_cast<int>(impl.atoms.size())});
       return append_atom(nullptr, *literal, "", note, regex);
     }
-    auto re = std::make_unique<RE2>(regex, AtomOptions());
-    if (!re->ok()) {
-      error(where, fmt::format("bad pattern '{}': {} (at '{}')", shown, re->error(), re->error_arg()));
+    int filter_id = -1;
+    if (impl.filter->Add(regex, AtomOptions(), &filter_id) != RE2::NoError || filter_id < 0) {
+      const RE2 bad(regex, AtomOptions());  // compiled again only to say what is wrong
+      error(where, fmt::format("bad pattern '{}': {} (at '{}')", shown, bad.error(), bad.error_arg()));
       return -1;
     }
-    if (RE2::FullMatch("", *re)) {
+    const RE2& re = impl.filter->GetRE2(filter_id);
+    if (RE2::FullMatch("", re)) {
       error(where, fmt::format("pattern '{}' matches the empty string, so it would fire on every transcript", shown));
       return -1;
     }
-    const int idx = append_atom(std::move(re), "", "", note, regex);
-    pattern_atoms.push_back(idx);
+    const int idx = append_atom(&re, "", "", note, regex);
+    impl.filter_to_atom.resize(static_cast<std::size_t>(filter_id) + 1, -1);
+    impl.filter_to_atom[static_cast<std::size_t>(filter_id)] = idx;
     return idx;
   };
 
@@ -681,20 +685,9 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     result.diagnostics.push_back({Diagnostic::Severity::error, {}, "the rule set has no keywords or patterns"});
     return result;
   }
-  // Patterns go to FilteredRE2: their required substrings join the literal pass, and a
-  // pattern runs only when those occur. (Hyperscan for the patterns themselves was
-  // measured too: 14-55 s to compile the bounded-gap patterns; see docs/performance.md.)
-  for (int atom : pattern_atoms) {
-    int filter_id = -1;
-    const std::string& regex = impl.atom_source[static_cast<std::size_t>(atom)];
-    if (impl.filter->Add(regex, AtomOptions(), &filter_id) != RE2::NoError || filter_id < 0) {
-      result.diagnostics.push_back({Diagnostic::Severity::error, {},
-                                    fmt::format("pattern '{}' rejected by the prefilter", regex)});
-      return result;
-    }
-    impl.filter_to_atom.resize(static_cast<std::size_t>(filter_id) + 1);
-    impl.filter_to_atom[static_cast<std::size_t>(filter_id)] = atom;
-  }
+  // Patterns went to FilteredRE2 as they were added: their required substrings join the
+  // literal pass, and a pattern runs only when those occur. (Hyperscan for the patterns
+  // themselves was measured too: 14-55 s to compile the bounded-gap patterns.)
   if (impl.filter_to_atom.empty()) {
     impl.filter.reset();
   } else {
