@@ -184,13 +184,7 @@ int RunLint(const std::vector<std::string>& args) {
       "corpus", po::value(&corpus)->composing(), "labelled corpus to measure rules on benign text (repeatable)")(
       "max-benign-share", po::value(&max_benign_share)->default_value(0.05),
       "warn when a rule fires on more than this share of the benign corpus");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return kExitClean;
-  }
+  if (ParseCommandLine(args, desc)) return kExitClean;
   Engine::Built built = Engine::FromPaths(ResolveRulePaths(rules), {}, CompileOptionsFromEnvironment());
   std::vector<Diagnostic> diags = std::move(built.diagnostics);
   if (built.engine) {
@@ -293,19 +287,7 @@ int RunTest(const std::vector<std::string>& args) {
       ("junit", po::value(&junit), "write a JUnit XML report to this file")
       ("json", po::value(&json_out), "write the full report as JSON to this file")
       ("hit-table", po::bool_switch(&show_rules), "print the per-rule hit table even when nothing is wrong");
-  po::options_description hidden;
-  hidden.add_options()("corpus", po::value(&corpus)->composing());
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("corpus", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return kExitClean;
-  }
+  if (ParseCommandLine(args, desc, "corpus", &corpus)) return kExitClean;
   if (update && baseline.empty()) throw UsageError("--update-baseline needs --baseline FILE");
 
   auto engine = BuildEngine(ResolveRulePaths(rules), {}, false);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/program_options.hpp>
+
 #include "fraudscan/engine.hpp"
 
 namespace fraudscan::cli {
@@ -39,6 +41,12 @@ CompileOptions CompileOptionsFromEnvironment();
 // Return null when there were errors. With `warnings`, print warnings too.
 std::unique_ptr<Engine> BuildEngine(const std::vector<std::filesystem::path>& paths, ScoreOptions options,
                                     bool warnings);
+
+// Parse a subcommand's `args` with `desc`; positional arguments, if `positional_name`
+// is given, go to `*positional`. Return true when --help was asked for and printed:
+// the command then ends with kExitClean. Throws boost::program_options::error.
+bool ParseCommandLine(const std::vector<std::string>& args, const boost::program_options::options_description& desc,
+                      const char* positional_name = nullptr, std::vector<std::string>* positional = nullptr);
 
 // Write `text` to stdout; throws BrokenPipe when the reader went away.
 void WriteStdout(std::string_view text);

@@ -66,6 +66,25 @@ std::unique_ptr<Engine> BuildEngine(const std::vector<std::filesystem::path>& pa
   return std::move(built.engine);
 }
 
+bool ParseCommandLine(const std::vector<std::string>& args, const po::options_description& desc,
+                      const char* positional_name, std::vector<std::string>* positional) {
+  po::options_description all;
+  all.add(desc);
+  po::positional_options_description pos;
+  if (positional_name != nullptr) {
+    all.add_options()(positional_name, po::value(positional)->composing());
+    pos.add(positional_name, -1);
+  }
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return true;
+  }
+  return false;
+}
+
 void WriteStdout(std::string_view text) {
   if (text.empty()) return;
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) throw BrokenPipe{};
@@ -81,20 +100,15 @@ int RunRules(const std::vector<std::string>& args) {
       "List the rule set, or export every keyword and pattern as an RE2/ERE-compatible\n"
       "regex, one per line, for use with other tools (rg -f, grep -E -f).\n\nOptions");
   std::vector<std::string> rules;
+  bool export_patterns = false;
   desc.add_options()("help,h", "show this help")("rules,r", po::value(&rules)->composing(),
                                                   "rule file or directory (repeatable)")(
       "list", "one line per rule: id, type, weight, file:line, description (the default)")(
-      "export-patterns", "one regex per line: every distinct keyword (escaped) and pattern");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return kExitClean;
-  }
+      "export-patterns", po::bool_switch(&export_patterns), "one regex per line: every distinct keyword (escaped) and pattern");
+  if (ParseCommandLine(args, desc)) return kExitClean;
   auto engine = BuildEngine(ResolveRulePaths(rules), {}, false);
   if (!engine) return kExitError;
-  if (vm.count("export-patterns")) {
+  if (export_patterns) {
     for (const auto& p : engine->rules().AtomPatterns()) WriteStdout(p + "\n");
   } else {
     for (const auto& r : engine->rules().rule_set().rules) {

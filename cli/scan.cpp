@@ -174,19 +174,7 @@ int RunScan(const std::vector<std::string>& args) {
       ("exclude", po::value(&c.exclude)->composing(), "in directories, skip files matching this glob (repeatable)")
       ("encoding", po::value(&c.encoding), "force the input encoding (ICU name: GB18030, UTF-16LE, Big5…)")
       ("no-progress", po::bool_switch(&c.no_progress), "no progress line on stderr");
-  po::options_description hidden;
-  hidden.add_options()("path", po::value(&c.paths)->composing());
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("path", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return kExitClean;
-  }
+  if (ParseCommandLine(args, desc, "path", &c.paths)) return kExitClean;
 
   OutputOptions out;
   if (c.output == "text") {
