@@ -39,6 +39,9 @@ PATH is a file (plain text: one transcript; *.jsonl: one JSON record per line,
 Exit status: 0 nothing at or above the threshold, 1 at least one transcript at or
 above it, 2 an error occurred (reported on stderr; the rest is still scanned).
 
+Environment: FRAUDSCAN_RULES (rule paths, ':'-separated), FRAUDSCAN_CACHE_DIR (compiled
+keyword databases; default ~/.cache/fraudscan, empty: no cache), NO_COLOR.
+
 Examples:
   fraudscan scan corpus/                          # one line per transcript
   asr-tool call.wav | fraudscan scan -            # pipe a transcript in
