@@ -5,7 +5,8 @@
 //
 // Output (C++ include file):
 //   kT2S[]     {traditional code point, simplified code point} for Han code points
-//              that ICU's "Traditional-Simplified" transform changes to one code point
+//              that ICU's "Traditional-Simplified" transform changes to one code point,
+//              in code point order (the normalizer binary-searches it)
 //   kPinyin[]  {code point, syllable index} for Han code points, toneless pinyin from
 //              ICU's "Han-Latin" transform; kSyllables[] lists the syllables
 #include <unicode/translit.h>

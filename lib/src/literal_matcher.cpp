@@ -56,11 +56,6 @@ class Re2SetMatcher final : public LiteralMatcher {
 };
 
 #ifdef FRAUDSCAN_HAVE_HYPERSCAN
-uint64_t NextId() {
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1);
-}
-
 class HyperscanMatcher final : public LiteralMatcher {
  public:
   ~HyperscanMatcher() override {
@@ -197,11 +192,16 @@ class HyperscanMatcher final : public LiteralMatcher {
   std::vector<bool> positional_;
   hs_database_t* db_ = nullptr;
   hs_scratch_t* scratch_ = nullptr;
-  uint64_t id_ = NextId();
+  uint64_t id_ = NextInstanceId();
 };
 #endif
 
 }  // namespace
+
+uint64_t NextInstanceId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
 
 std::unique_ptr<LiteralMatcher> MakeLiteralMatcher(std::string_view engine) {
 #ifdef FRAUDSCAN_HAVE_HYPERSCAN

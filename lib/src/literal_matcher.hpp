@@ -43,6 +43,10 @@ class LiteralMatcher {
   virtual std::string_view name() const = 0;
 };
 
+// Return a process-wide unique id (never 0), for keying per-thread state to the object
+// it belongs to: addresses can be reused after an object is destroyed, ids are not.
+uint64_t NextInstanceId();
+
 // Return the best matcher available in this build ("hyperscan" or "re2-set"), or the
 // one named by `engine` when it is not empty.
 std::unique_ptr<LiteralMatcher> MakeLiteralMatcher(std::string_view engine = {});

@@ -8,7 +8,6 @@
 #include <re2/set.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -162,12 +161,7 @@ struct CompiledRules::Impl {
     std::vector<char> all_lines;                   // atom -> search the whole text
     std::vector<int> lines_list;                   // atoms touched in the two above
   };
-  uint64_t id = NextImplId();
-
-  static uint64_t NextImplId() {
-    static std::atomic<uint64_t> next{1};
-    return next.fetch_add(1);
-  }
+  uint64_t id = detail::NextInstanceId();
 
   // Return this thread's scratch space, reset for a new transcript.
   Scratch& LocalScratch() const {
@@ -350,7 +344,6 @@ struct CompiledRules::Impl {
   RuleHit EvalRule(Scratch& s, std::size_t index, const Rule& rule) const {
     const CompiledRule& cr = rules[index];
     RuleHit hit{&rule, {}, 0};
-    if (!Possible(s, cr.condition)) return hit;
     std::vector<NodeMatch> matches = Eval(s, cr.condition, &cr);
     if (matches.empty()) return hit;
     if (cr.has_unless) {
@@ -550,8 +543,6 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     result.diagnostics.push_back({Diagnostic::Severity::error, where, std::move(message)});
     failed = true;
   };
-  // Return the atom for `regex` (a keyword's escaped text when `literal` is not
-  // null), adding it on first use; -1 on error.
   // Append one atom to the parallel per-atom arrays; return its index.
   auto append_atom = [&](const RE2* re, std::string literal, std::string exact, std::string note,
                          const std::string& source) {
@@ -565,6 +556,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     atom_index.emplace(source, idx);
     return idx;
   };
+  // Return the atom for `regex` (a keyword's escaped text when `literal` is not
+  // null), adding it on first use; -1 on error.
   auto add_atom = [&](const std::string& regex, const std::string* literal, const SourceLocation& where,
                       const std::string& shown, const std::string& note) -> int {
     if (auto it = atom_index.find(regex); it != atom_index.end()) return it->second;

@@ -367,7 +367,10 @@ std::vector<std::string> Normalizer::Explain(std::string_view original) const {
     }
     const char32_t after = folded.length() > 0 ? static_cast<char32_t>(folded.char32At(0)) : c;
     if (auto it = variants_.find(after); it != variants_.end()) {
-      const bool t2s = std::any_of(std::begin(kT2S), std::end(kT2S), [&](const auto& p) { return p[0] == after; });
+      // kT2S is generated in code point order.
+      const auto* at = std::lower_bound(std::begin(kT2S), std::end(kT2S), after,
+                                        [](const auto& p, char32_t key) { return p[0] < key; });
+      const bool t2s = at != std::end(kT2S) && (*at)[0] == after;
       add(t2s ? "traditional to simplified" : "character variant");
     }
   }
