@@ -145,17 +145,12 @@ TEST_CASE("matcher: shared atoms are compiled once") {
 }
 
 TEST_CASE("matcher: word variants from the rule set expand keywords") {
-  auto loaded = ParseRules("variants:\n  words:\n    微信: [薇信, vx]\nrules:\n" +
-                               RuleYaml("k", "    keywords: [加微信]\n"),
-                           "v.yaml");
-  REQUIRE(loaded.ok());
-  auto compiled = CompileRules(std::move(loaded.rule_set), Norm());
-  REQUIRE(compiled.ok());
-  CHECK(Fires(*compiled.rules, "k", "加微信"));
-  CHECK(Fires(*compiled.rules, "k", "加薇信"));
-  CHECK(Fires(*compiled.rules, "k", "加ＶＸ"));
-  CHECK_FALSE(Fires(*compiled.rules, "k", "加 V X"));  // a space between ASCII letters stays: "v x"
-  CHECK_FALSE(Fires(*compiled.rules, "k", "加威信"));
+  auto rules = Compile("variants:\n  words:\n    微信: [薇信, vx]\nrules:\n" + RuleYaml("k", "    keywords: [加微信]\n"));
+  CHECK(Fires(*rules, "k", "加微信"));
+  CHECK(Fires(*rules, "k", "加薇信"));
+  CHECK(Fires(*rules, "k", "加ＶＸ"));
+  CHECK_FALSE(Fires(*rules, "k", "加 V X"));  // a space between ASCII letters stays: "v x"
+  CHECK_FALSE(Fires(*rules, "k", "加威信"));
 }
 
 TEST_CASE("matcher: pinyin keywords match homophones and say so") {
@@ -182,14 +177,9 @@ TEST_CASE("rules: variants file errors") {
 }
 
 TEST_CASE("matcher: word variants also apply inside patterns, but not inside classes") {
-  auto loaded = ParseRules("variants:\n  words:\n    微信: [薇信, vx]\nrules:\n" +
-                               RuleYaml("p", "    patterns: ['加.{0,2}微信', '[微信]{3}']\n"),
-                           "v.yaml");
-  REQUIRE(loaded.ok());
-  auto compiled = CompileRules(std::move(loaded.rule_set), Norm());
-  REQUIRE(compiled.ok());
-  CHECK(Fires(*compiled.rules, "p", "加我薇信"));
-  CHECK(Fires(*compiled.rules, "p", "加一下vx"));
-  CHECK(Fires(*compiled.rules, "p", "信微信"));
-  CHECK_FALSE(Fires(*compiled.rules, "p", "薇薇薇"));
+  auto rules = Compile("variants:\n  words:\n    微信: [薇信, vx]\nrules:\n" + RuleYaml("p", "    patterns: ['加.{0,2}微信', '[微信]{3}']\n"));
+  CHECK(Fires(*rules, "p", "加我薇信"));
+  CHECK(Fires(*rules, "p", "加一下vx"));
+  CHECK(Fires(*rules, "p", "信微信"));
+  CHECK_FALSE(Fires(*rules, "p", "薇薇薇"));
 }
