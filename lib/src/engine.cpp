@@ -11,7 +11,7 @@ Engine::Engine(std::shared_ptr<const Normalizer> normalizer, std::shared_ptr<con
 Engine::Built Engine::FromPaths(const std::vector<std::filesystem::path>& paths, ScoreOptions options,
                                const CompileOptions& compile) {
   Built built;
-  LoadResult loaded = LoadRules(paths);
+  LoadResult loaded = LoadRules(paths, LoadOptions{compile.cache_dir});
   built.diagnostics = std::move(loaded.diagnostics);
   NormalizerOptions norm_options;
   norm_options.character_variants = loaded.rule_set.character_variants;

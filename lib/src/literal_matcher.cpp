@@ -1,4 +1,5 @@
 #include "literal_matcher.hpp"
+#include "rules_cache.hpp"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -145,6 +146,7 @@ class HyperscanMatcher final : public LiteralMatcher {
     std::free(bytes);
     if (!ec) std::filesystem::rename(tmp, path, ec);
     if (ec) std::filesystem::remove(tmp, ec);
+    PruneCache(path.parent_path(), "literals-", 16);  // two literal databases per rule set
   }
   void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>* occurrences) const override {
     if (db_ == nullptr) return;

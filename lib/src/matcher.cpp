@@ -1,5 +1,6 @@
 #include "fraudscan/matcher.hpp"
 
+#include "chain.hpp"
 #include "literal_matcher.hpp"
 
 #include <fmt/format.h>
@@ -10,13 +11,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
-#include <map>
+#include <unordered_map>
 
 namespace fraudscan {
 
 namespace {
 
 constexpr std::size_t kMaxSpansPerAtom = 64;
+// Keywords that are parts of decomposed patterns: every occurrence counts.
+constexpr std::size_t kMaxSpansPerChainPart = std::numeric_limits<uint32_t>::max();
 constexpr std::size_t kMaxMatchesPerNode = 64;
 constexpr uint32_t kUnlimited = std::numeric_limits<uint32_t>::max();
 
@@ -68,7 +71,7 @@ std::string ExpandVariantsInPattern(const std::string& pattern,
     }
     bool replaced = false;
     for (const auto& [word, spellings] : variants) {
-      if (word.empty() || pattern.compare(i, word.size(), word) != 0) continue;
+      if (word.empty() || word[0] != c || pattern.compare(i, word.size(), word) != 0) continue;
       out += "(?:" + RE2::QuoteMeta(word);
       for (const auto& sp : spellings) out += "|" + RE2::QuoteMeta(sp);
       out += ")";
@@ -140,6 +143,17 @@ struct CompiledRules::Impl {
   const Normalizer* norm = nullptr;
   std::vector<std::string> atom_source;
   std::vector<std::vector<int>> atom_rules;  // atom -> rules whose condition uses it
+  std::vector<char> atom_exported;           // written by a rule (not only a chain part)
+  std::vector<std::size_t> atom_span_limit;  // keywords: how many spans to find
+  // Patterns decomposed into chains (chain.hpp): their literals are keyword atoms, and
+  // a chain atom is reported when every segment of one of its chains has a literal.
+  struct ChainGroup {
+    std::vector<detail::Chain> chains;
+    std::vector<std::vector<std::vector<int>>> segment_atoms;  // chain -> segment -> atoms
+  };
+  std::vector<ChainGroup> chain_groups;
+  std::vector<int> atom_chain;                     // atom -> its group, or -1
+  std::vector<std::vector<int>> part_of_chains;    // keyword atom -> chain atoms using it
   std::vector<CompiledRule> rules;
 
   // Per-call state of one Match().
@@ -160,6 +174,7 @@ struct CompiledRules::Impl {
     std::vector<std::vector<uint32_t>> lines_of;   // atom -> candidate lines, sorted
     std::vector<char> all_lines;                   // atom -> search the whole text
     std::vector<int> lines_list;                   // atoms touched in the two above
+    std::vector<int> chain_candidates;             // Prepare's working list
   };
   uint64_t id = detail::NextInstanceId();
 
@@ -208,11 +223,16 @@ struct CompiledRules::Impl {
     s.spans_list.push_back(atom);
     const std::string& text = s.text->text.text;
     const auto a = static_cast<std::size_t>(atom);
+    if (atom_chain[a] >= 0) {
+      ChainSpans(s, atom, &spans);
+      return spans;
+    }
     if (atoms[a] == nullptr) {
       const std::string& lit = atom_literal[a];
       const bool homophone = !atom_exact[a].empty();
       const std::string& view = homophone ? s.homophone_text : text;
-      for (std::size_t pos = view.find(lit); pos != std::string::npos && spans.size() < kMaxSpansPerAtom;
+      const std::size_t limit = atom_span_limit[a];
+      for (std::size_t pos = view.find(lit); pos != std::string::npos && spans.size() < limit;
            pos = view.find(lit, pos + lit.size())) {
         // A homophone hit where the keyword itself stands is the keyword's, not ours.
         if (homophone && text.compare(pos, lit.size(), atom_exact[a]) == 0) continue;
@@ -245,6 +265,46 @@ struct CompiledRules::Impl {
       }
     }
     return spans;
+  }
+
+  // Fill `*spans` with the matches of chain atom `atom`, from its literals' spans.
+  void ChainSpans(Scratch& s, int atom, std::vector<Span>* spans) const {
+    const ChainGroup& group = chain_groups[static_cast<std::size_t>(atom_chain[static_cast<std::size_t>(atom)])];
+    std::vector<detail::Occurrence> found;
+    std::vector<std::vector<detail::Occurrence>> occurrences;
+    for (std::size_t c = 0; c < group.chains.size(); ++c) {
+      if (!ChainPossible(s, group, c)) continue;
+      const auto& segments = group.segment_atoms[c];
+      occurrences.assign(segments.size(), {});
+      for (std::size_t i = 0; i < segments.size(); ++i) {
+        for (int part : segments[i]) {
+          if (!s.matched[static_cast<std::size_t>(part)]) continue;
+          for (const Span& sp : AtomSpans(s, part)) occurrences[i].push_back({sp.begin, sp.end});
+        }
+        std::sort(occurrences[i].begin(), occurrences[i].end(),
+                  [](const auto& x, const auto& y) { return x.begin < y.begin; });
+      }
+      auto m = detail::MatchChain(group.chains[c], s.text->text.text, occurrences, s.char_at, kMaxSpansPerAtom);
+      found.insert(found.end(), m.begin(), m.end());
+    }
+    // Several chains: leftmost first, no overlaps, as one regex search loop would give.
+    std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) {
+      return x.begin != y.begin ? x.begin < y.begin : x.end > y.end;
+    });
+    uint32_t pos = 0;
+    for (const auto& o : found) {
+      if (o.begin < pos && !spans->empty()) continue;
+      spans->push_back({o.begin, o.end, static_cast<uint32_t>(atom)});
+      pos = o.end;
+      if (spans->size() >= kMaxSpansPerAtom) break;
+    }
+  }
+
+  // Return true iff every segment of chain `c` of `group` has a literal in the text.
+  bool ChainPossible(const Scratch& s, const ChainGroup& group, std::size_t c) const {
+    return std::all_of(group.segment_atoms[c].begin(), group.segment_atoms[c].end(), [&](const auto& seg) {
+      return std::any_of(seg.begin(), seg.end(), [&](int a) { return s.matched[static_cast<std::size_t>(a)] != 0; });
+    });
   }
 
   bool SpeakerOk(const Scratch& s, const CompiledRule& rule, uint32_t pos) const {
@@ -388,6 +448,27 @@ struct CompiledRules::Impl {
         }
       }
     }
+    if (!chain_groups.empty()) {
+      // Decomposed patterns with a literal present: reported when one of their chains
+      // has a literal for every segment.
+      std::vector<int>& candidates = s.chain_candidates;
+      candidates.clear();
+      for (int a : s.matched_list) {
+        const auto& chains = part_of_chains[static_cast<std::size_t>(a)];
+        candidates.insert(candidates.end(), chains.begin(), chains.end());
+      }
+      std::sort(candidates.begin(), candidates.end());
+      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+      for (int chain_atom : candidates) {
+        const ChainGroup& group = chain_groups[static_cast<std::size_t>(atom_chain[static_cast<std::size_t>(chain_atom)])];
+        for (std::size_t k = 0; k < group.chains.size(); ++k) {
+          if (ChainPossible(s, group, k)) {
+            Mark(s, chain_atom);
+            break;
+          }
+        }
+      }
+    }
     if (homophone_literals) {
       s.homophone_text = norm->HomophoneKey(text.text.text);
       hits.clear();
@@ -487,7 +568,9 @@ std::vector<std::string> CompiledRules::AtomPatterns() const {
   std::vector<std::string> out;
   for (std::size_t a = 0; a < impl_->atom_source.size(); ++a) {
     if (!impl_->atom_exact[a].empty()) continue;  // homophone keys live in another view
-    out.push_back(impl_->atoms[a] != nullptr ? impl_->atom_source[a] : escape(impl_->atom_literal[a]));
+    if (!impl_->atom_exported[a]) continue;       // parts of decomposed patterns
+    const bool regex = impl_->atoms[a] != nullptr || impl_->atom_chain[a] >= 0;
+    out.push_back(regex ? impl_->atom_source[a] : escape(impl_->atom_literal[a]));
   }
   return out;
 }
@@ -536,7 +619,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.literals->Add(literal, positions);
     impl.literal_entries.push_back(entry);
   };
-  std::map<std::string, int> atom_index;
+  std::unordered_map<std::string, int> atom_index;
   bool failed = false;
 
   auto error = [&](const SourceLocation& where, std::string message) {
@@ -553,17 +636,62 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.atom_note.push_back(std::move(note));
     impl.atom_source.push_back(source);
     impl.atom_rules.emplace_back();
+    impl.atom_exported.push_back(1);
+    impl.atom_span_limit.push_back(kMaxSpansPerAtom);
+    impl.atom_chain.push_back(-1);
+    impl.part_of_chains.emplace_back();
     atom_index.emplace(source, idx);
+    return idx;
+  };
+  // Return the keyword atom with escaped text `key` for a part of a decomposed pattern:
+  // it finds all its occurrences, and is not exported unless a rule names it too.
+  auto add_atom_literal = [&](const std::string& key, const std::string& literal) {
+    int idx;
+    if (auto it = atom_index.find(key); it != atom_index.end()) {
+      idx = it->second;
+    } else {
+      add_literal(literal, {false, static_cast<int>(impl.atoms.size())});
+      idx = append_atom(nullptr, literal, "", "", key);
+      impl.atom_exported[static_cast<std::size_t>(idx)] = 0;
+    }
+    impl.atom_span_limit[static_cast<std::size_t>(idx)] = kMaxSpansPerChainPart;
     return idx;
   };
   // Return the atom for `regex` (a keyword's escaped text when `literal` is not
   // null), adding it on first use; -1 on error.
   auto add_atom = [&](const std::string& regex, const std::string* literal, const SourceLocation& where,
                       const std::string& shown, const std::string& note) -> int {
-    if (auto it = atom_index.find(regex); it != atom_index.end()) return it->second;
+    if (auto it = atom_index.find(regex); it != atom_index.end()) {
+      impl.atom_exported[static_cast<std::size_t>(it->second)] = 1;  // a rule names it
+      return it->second;
+    }
     if (literal != nullptr) {
       add_literal(*literal, {false, static_cast<int>(impl.atoms.size())});
       return append_atom(nullptr, *literal, "", note, regex);
+    }
+    // Literal sets with bounded gaps are evaluated from the literals' positions.
+    if (auto chains = detail::DecomposePattern(regex)) {
+      CompiledRules::Impl::ChainGroup group;
+      std::vector<int> parts;
+      for (const detail::Chain& chain : *chains) {
+        auto& segments = group.segment_atoms.emplace_back();
+        for (const auto& segment : chain.segments) {
+          auto& seg_atoms = segments.emplace_back();
+          for (const std::string& lit : segment) {
+            const int p = add_atom_literal(RE2::QuoteMeta(lit), lit);
+            seg_atoms.push_back(p);
+            parts.push_back(p);
+          }
+        }
+      }
+      group.chains = std::move(*chains);
+      const int idx = append_atom(nullptr, "", "", note, regex);
+      impl.atom_chain[static_cast<std::size_t>(idx)] = static_cast<int>(impl.chain_groups.size());
+      impl.chain_groups.push_back(std::move(group));
+      std::sort(parts.begin(), parts.end());
+      parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
+      for (int p : parts) impl.part_of_chains[static_cast<std::size_t>(p)].push_back(idx);
+      return idx;
     }
     int filter_id = -1;
     if (impl.filter->Add(regex, AtomOptions(), &filter_id) != RE2::NoError || filter_id < 0) {

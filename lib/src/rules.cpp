@@ -1,5 +1,7 @@
 #include "fraudscan/rules.hpp"
 
+#include "rules_cache.hpp"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -452,7 +454,7 @@ LoadResult ParseRules(std::string_view yaml, const std::string& file_name) {
   return result;
 }
 
-LoadResult LoadRules(const std::vector<std::filesystem::path>& paths) {
+LoadResult LoadRules(const std::vector<std::filesystem::path>& paths, const LoadOptions& options) {
   namespace fs = std::filesystem;
   LoadResult result;
   std::vector<fs::path> files;
@@ -480,6 +482,7 @@ LoadResult LoadRules(const std::vector<std::filesystem::path>& paths) {
       result.diagnostics.push_back({Diagnostic::Severity::error, {path.string(), 0, 0}, "no such file or directory"});
     }
   }
+  std::vector<std::pair<std::string, std::string>> contents;  // (name, bytes)
   for (const auto& file : files) {
     std::ifstream in(file, std::ios::binary);
     if (!in) {
@@ -488,10 +491,21 @@ LoadResult LoadRules(const std::vector<std::filesystem::path>& paths) {
     }
     std::ostringstream buf;
     buf << in.rdbuf();
-    result.rule_set.files.push_back(file.string());
-    ParseInto(buf.str(), file.string(), &result);
+    contents.emplace_back(file.string(), std::move(buf).str());
+  }
+  // A clean earlier load of the very same files is read back instead of parsed.
+  const bool cacheable = !options.cache_dir.empty() && result.ok();
+  std::filesystem::path cached;
+  if (cacheable) {
+    cached = detail::RuleCachePath(options.cache_dir, detail::RuleFilesFingerprint(contents));
+    if (auto hit = detail::ReadRuleCache(cached)) return std::move(*hit);
+  }
+  for (const auto& [name, bytes] : contents) {
+    result.rule_set.files.push_back(name);
+    ParseInto(bytes, name, &result);
   }
   CheckDuplicateIds(&result);
+  if (cacheable && result.ok()) detail::WriteRuleCache(cached, result);
   return result;
 }
 

@@ -167,8 +167,10 @@ class CacheTest(TempDirTest):
         cache = os.path.join(self.dir, "cache")
         env = {"FRAUDSCAN_CACHE_DIR": cache}
         first = run(["scan", "--output", "jsonl"] + R + ["-"], stdin=CS_CALL, env=env)
-        files = os.listdir(cache)
-        self.assertTrue(files and all(f.endswith(".hsdb") for f in files), files)
+        files = sorted(os.listdir(cache))
+        # The parsed rule set, and the literal databases where Hyperscan is used.
+        self.assertEqual(len([f for f in files if f.startswith("rules-") and f.endswith(".json")]), 1, files)
+        self.assertTrue(all(f.endswith(".hsdb") or f.startswith("rules-") for f in files), files)
         second = run(["scan", "--output", "jsonl"] + R + ["-"], stdin=CS_CALL, env=env)
         self.assertEqual(first.stdout, second.stdout)
         for f in files:

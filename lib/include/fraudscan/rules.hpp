@@ -120,10 +120,16 @@ struct LoadResult {
   bool ok() const;
 };
 
+struct LoadOptions {
+  // Where parsed rule sets are kept between runs (keyed by the files' names and bytes,
+  // and the build); empty: parse every time. Only loads without errors are kept.
+  std::filesystem::path cache_dir;
+};
+
 // Return the rules of every *.yaml/*.yml file under `paths` (files, or directories
 // searched recursively, in name order). Every error and warning goes to
 // `diagnostics`; rules with errors are left out of the set.
-LoadResult LoadRules(const std::vector<std::filesystem::path>& paths);
+LoadResult LoadRules(const std::vector<std::filesystem::path>& paths, const LoadOptions& options = {});
 
 // Return the rules parsed from YAML text `yaml`, as if read from `file_name`.
 LoadResult ParseRules(std::string_view yaml, const std::string& file_name);

@@ -1,0 +1,427 @@
+#include "chain.hpp"
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace fraudscan::detail {
+
+namespace {
+
+constexpr std::size_t kMaxLiterals = 512;  // literals of one segment after expansion
+constexpr std::size_t kMaxChains = 16;     // alternatives of one pattern
+constexpr uint32_t kMaxRepeat = 1000;      // RE2's own limit
+constexpr uint32_t kMaxRange = 64;         // characters of a range in a class
+
+// A parsed element: a set of literals (possibly holding "", for an optional part) or
+// a gap.
+struct Item {
+  bool is_gap = false;
+  std::vector<std::string> literals;
+  Gap gap;
+};
+
+void AppendUtf8(char32_t c, std::string* out) {
+  char buf[U8_MAX_LENGTH];
+  int32_t n = 0;
+  UBool error = false;
+  U8_APPEND(reinterpret_cast<uint8_t*>(buf), n, U8_MAX_LENGTH, static_cast<UChar32>(c), error);
+  if (!error) out->append(buf, static_cast<std::size_t>(n));
+}
+
+// Return the set of concatenations a+b for a in x, b in y; false when too many.
+bool Product(const std::vector<std::string>& x, const std::vector<std::string>& y, std::vector<std::string>* out) {
+  if (x.size() * y.size() > kMaxLiterals) return false;
+  out->clear();
+  for (const auto& a : x) {
+    for (const auto& b : y) out->push_back(a + b);
+  }
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
+  return true;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view p) : p_(p) {}
+
+  // branch ('|' branch)* to the end of the pattern.
+  bool ParseTop(std::vector<std::vector<Item>>* branches) {
+    for (;;) {
+      branches->emplace_back();
+      if (!ParseSequence(&branches->back())) return false;
+      if (AtEnd()) return true;
+      if (p_[i_] != '|') return false;  // a stray ')'
+      ++i_;
+    }
+  }
+
+ private:
+  bool AtEnd() const { return i_ >= p_.size(); }
+
+  // Items up to '|', ')' or the end.
+  bool ParseSequence(std::vector<Item>* items) {
+    while (!AtEnd() && p_[i_] != '|' && p_[i_] != ')') {
+      Item item;
+      if (!ParseAtom(&item)) return false;
+      if (!ParseQuantifier(&item)) return false;
+      items->push_back(std::move(item));
+    }
+    return true;
+  }
+
+  bool ParseAtom(Item* item) {
+    const char c = p_[i_];
+    if (c == '(') return ParseGroup(item);
+    if (c == '[') return ParseClass(item);
+    if (c == '.') {
+      ++i_;
+      item->is_gap = true;
+      item->gap.excluded = {U'\n'};
+      return true;
+    }
+    std::string lit;
+    if (!ParseLiteral(/*in_class=*/false, &lit)) return false;
+    item->literals = {lit};
+    return true;
+  }
+
+  // One literal character (escaped punctuation included), case-folded: into `out`.
+  bool ParseLiteral(bool in_class, std::string* out) {
+    auto c = static_cast<unsigned char>(p_[i_]);
+    if (c == '\\') {
+      if (i_ + 1 >= p_.size()) return false;
+      const auto e = static_cast<unsigned char>(p_[i_ + 1]);
+      // \n only as an excluded character of a gap (handled by the caller).
+      if (e >= 0x80 || std::isalnum(e) || e < 0x20) return false;
+      i_ += 2;
+      out->push_back(static_cast<char>(e));
+      return true;
+    }
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7F) return false;
+      if (!in_class && std::strchr(".[]{}()*+?^$|", static_cast<int>(c)) != nullptr) return false;
+      if (in_class && std::strchr("[]^\\", static_cast<int>(c)) != nullptr) return false;
+      out->push_back(static_cast<char>(std::tolower(c)));
+      ++i_;
+      return true;
+    }
+    UChar32 cp = 0;
+    const auto* s = reinterpret_cast<const uint8_t*>(p_.data());
+    auto i = static_cast<int32_t>(i_);
+    U8_NEXT(s, i, static_cast<int32_t>(p_.size()), cp);
+    if (cp < 0) return false;
+    // Text is case-folded; a letter with other case forms would match them under RE2's
+    // case-insensitive matching, which a literal search would not.
+    if (u_foldCase(cp, U_FOLD_CASE_DEFAULT) != cp) return false;
+    out->append(p_.substr(i_, static_cast<std::size_t>(i) - i_));
+    i_ = static_cast<std::size_t>(i);
+    return true;
+  }
+
+  // (...) or (?:...) holding alternatives of literals only.
+  bool ParseGroup(Item* item) {
+    ++i_;
+    if (p_.substr(i_, 2) == "?:") {
+      i_ += 2;
+    } else if (!AtEnd() && p_[i_] == '?') {
+      return false;  // flags, named groups and the like
+    }
+    std::vector<std::string> all;
+    for (;;) {
+      std::vector<Item> seq;
+      if (!ParseSequence(&seq)) return false;
+      std::vector<std::string> set = {""};
+      for (const Item& it : seq) {
+        if (it.is_gap) return false;
+        std::vector<std::string> next;
+        if (!Product(set, it.literals, &next)) return false;
+        set = std::move(next);
+      }
+      all.insert(all.end(), set.begin(), set.end());
+      if (all.size() > kMaxLiterals) return false;
+      if (AtEnd()) return false;
+      if (p_[i_] == ')') {
+        ++i_;
+        break;
+      }
+      ++i_;  // '|'
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    item->literals = std::move(all);
+    return true;
+  }
+
+  // [^...] is a gap (its characters are excluded); [...] a set of one-character
+  // literals.
+  bool ParseClass(Item* item) {
+    ++i_;
+    const bool negated = !AtEnd() && p_[i_] == '^';
+    if (negated) ++i_;
+    std::vector<std::string> chars;
+    std::vector<char32_t> excluded = {U'\n'};
+    bool first = true;
+    while (!AtEnd() && (p_[i_] != ']' || first)) {
+      first = false;
+      if (negated && p_.substr(i_, 2) == "\\n") {
+        i_ += 2;
+        continue;
+      }
+      std::string lit;
+      if (!ParseLiteral(/*in_class=*/true, &lit)) return false;
+      if (!AtEnd() && p_[i_] == '-' && i_ + 1 < p_.size() && p_[i_ + 1] != ']') {
+        if (negated) return false;
+        ++i_;
+        std::string hi;
+        if (!ParseLiteral(/*in_class=*/true, &hi)) return false;
+        const char32_t a = Decode(lit), b = Decode(hi);
+        if (a > b || b - a >= kMaxRange) return false;
+        for (char32_t c = a; c <= b; ++c) {
+          if (u_foldCase(static_cast<UChar32>(c), U_FOLD_CASE_DEFAULT) != static_cast<UChar32>(c)) return false;
+          std::string s;
+          AppendUtf8(c, &s);
+          chars.push_back(std::move(s));
+        }
+        continue;
+      }
+      if (negated) {
+        excluded.push_back(Decode(lit));
+      } else {
+        chars.push_back(std::move(lit));
+      }
+    }
+    if (AtEnd()) return false;
+    ++i_;  // ']'
+    if (negated) {
+      std::sort(excluded.begin(), excluded.end());
+      excluded.erase(std::unique(excluded.begin(), excluded.end()), excluded.end());
+      item->is_gap = true;
+      item->gap.excluded = std::move(excluded);
+      return true;
+    }
+    if (chars.empty()) return false;
+    std::sort(chars.begin(), chars.end());
+    chars.erase(std::unique(chars.begin(), chars.end()), chars.end());
+    item->literals = std::move(chars);
+    return true;
+  }
+
+  static char32_t Decode(const std::string& s) {
+    UChar32 cp = 0;
+    int32_t i = 0;
+    U8_NEXT(reinterpret_cast<const uint8_t*>(s.data()), i, static_cast<int32_t>(s.size()), cp);
+    return static_cast<char32_t>(cp < 0 ? 0xFFFD : cp);
+  }
+
+  // A quantifier after `item`: '?' on literals; {m,n}, {n}, '?' on gaps (lazy or not).
+  // A gap without one stands for exactly one character.
+  bool ParseQuantifier(Item* item) {
+    if (item->is_gap) {
+      item->gap.min = item->gap.max = 1;
+    }
+    if (AtEnd()) return true;
+    const char c = p_[i_];
+    if (c == '*' || c == '+') return false;
+    if (c == '?') {
+      ++i_;
+      if (item->is_gap) {
+        item->gap.min = 0;
+      } else {
+        item->literals.emplace_back();
+      }
+      if (!AtEnd() && p_[i_] == '?') ++i_;  // lazy: the same language
+      return AtEnd() || (p_[i_] != '*' && p_[i_] != '+' && p_[i_] != '?' && p_[i_] != '{');
+    }
+    if (c != '{') return true;
+    if (!item->is_gap) return false;
+    ++i_;
+    uint32_t lo = 0, hi = 0;
+    if (!ParseNumber(&lo)) return false;
+    if (!AtEnd() && p_[i_] == '}') {
+      hi = lo;
+    } else {
+      if (AtEnd() || p_[i_] != ',') return false;
+      ++i_;
+      if (!ParseNumber(&hi)) return false;  // {m,} is unbounded: not decomposed
+    }
+    if (AtEnd() || p_[i_] != '}' || lo > hi || hi > kMaxRepeat) return false;
+    ++i_;
+    if (!AtEnd() && p_[i_] == '?') ++i_;
+    if (!AtEnd() && std::strchr("*+?{", p_[i_]) != nullptr) return false;
+    item->gap.min = lo;
+    item->gap.max = hi;
+    return true;
+  }
+
+  bool ParseNumber(uint32_t* n) {
+    const std::size_t start = i_;
+    *n = 0;
+    while (!AtEnd() && p_[i_] >= '0' && p_[i_] <= '9' && i_ - start < 5) {
+      *n = *n * 10 + static_cast<uint32_t>(p_[i_] - '0');
+      ++i_;
+    }
+    return i_ > start && (AtEnd() || p_[i_] < '0' || p_[i_] > '9');
+  }
+
+  std::string_view p_;
+  std::size_t i_ = 0;
+};
+
+// Turn one branch's items into chains (appended to `out`); false when the branch is
+// outside the subset.
+bool BuildChains(std::vector<Item> items, std::vector<Chain>* out) {
+  // Adjacent literal sets are one segment: their product.
+  std::vector<Item> merged;
+  for (Item& it : items) {
+    if (!it.is_gap && !merged.empty() && !merged.back().is_gap) {
+      std::vector<std::string> next;
+      if (!Product(merged.back().literals, it.literals, &next)) return false;
+      merged.back().literals = std::move(next);
+    } else {
+      merged.push_back(std::move(it));
+    }
+  }
+  // A segment that may be empty gives two alternatives: with it, and without it.
+  std::vector<std::size_t> optional;
+  for (std::size_t i = 0; i < merged.size(); ++i) {
+    if (!merged[i].is_gap) {
+      auto& lits = merged[i].literals;
+      if (std::find(lits.begin(), lits.end(), "") != lits.end()) {
+        std::erase(lits, "");
+        optional.push_back(i);
+      }
+    }
+  }
+  if (optional.size() > 4 || out->size() + (std::size_t{1} << optional.size()) > kMaxChains) return false;
+  for (std::size_t mask = 0; mask < (std::size_t{1} << optional.size()); ++mask) {
+    std::vector<const Item*> chosen;
+    for (std::size_t i = 0, o = 0; i < merged.size(); ++i) {
+      const bool is_optional = o < optional.size() && optional[o] == i;
+      if (is_optional) {
+        const bool present = (mask >> o) & 1;
+        ++o;
+        if (!present || merged[i].literals.empty()) continue;
+      }
+      chosen.push_back(&merged[i]);
+    }
+    Chain chain;
+    std::optional<Gap> pending;
+    for (const Item* it : chosen) {
+      if (it->is_gap) {
+        if (!pending) {
+          pending = it->gap;
+        } else if (pending->excluded == it->gap.excluded) {
+          pending->min += it->gap.min;
+          pending->max += it->gap.max;
+        } else {
+          return false;  // adjacent gaps that exclude different characters
+        }
+        continue;
+      }
+      if (pending) {
+        // A leading gap with a minimum needs characters before the match: not decomposed.
+        if (chain.segments.empty()) {
+          if (pending->min > 0) return false;
+        } else {
+          chain.gaps.push_back(*pending);
+        }
+        pending.reset();
+      }
+      chain.segments.push_back(it->literals);
+    }
+    if (pending && pending->min > 0) return false;  // likewise a trailing one
+    if (chain.segments.empty()) return false;
+    for (const auto& seg : chain.segments) {
+      if (seg.empty()) return false;
+    }
+    for (const Gap& g : chain.gaps) {
+      if (g.max > kMaxRepeat) return false;
+    }
+    out->push_back(std::move(chain));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::vector<Chain>> DecomposePattern(std::string_view pattern) {
+  if (pattern.empty()) return std::nullopt;
+  std::vector<std::vector<Item>> branches;
+  Parser parser(pattern);
+  if (!parser.ParseTop(&branches)) return std::nullopt;
+  std::vector<Chain> chains;
+  for (auto& branch : branches) {
+    if (!BuildChains(std::move(branch), &chains)) return std::nullopt;
+  }
+  return chains;
+}
+
+std::vector<Occurrence> MatchChain(const Chain& chain, std::string_view text,
+                                   const std::vector<std::vector<Occurrence>>& occurrences,
+                                   const std::vector<uint32_t>& char_at, std::size_t limit) {
+  const std::size_t n = chain.segments.size();
+  // next[i][j]: for occurrence j of segment i, the occurrence of segment i+1 that
+  // completes a match from it; -1 none; -2 not computed yet.
+  std::vector<std::vector<int>> next(n);
+  for (std::size_t i = 0; i + 1 < n; ++i) next[i].assign(occurrences[i].size(), -2);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const auto size = static_cast<int32_t>(text.size());
+
+  // Return true iff occurrence j of segment i starts a completion.
+  auto complete = [&](auto& self, std::size_t i, std::size_t j) -> bool {
+    if (i + 1 == n) return true;
+    int& memo = next[i][j];
+    if (memo != -2) return memo >= 0;
+    memo = -1;
+    const Gap& gap = chain.gaps[i];
+    const uint32_t from = occurrences[i][j].end;
+    // The first excluded character at or after `from`, looking no further than the gap.
+    uint32_t barrier = static_cast<uint32_t>(text.size());
+    {
+      auto k = static_cast<int32_t>(from);
+      for (uint32_t chars = 0; k < size && chars <= gap.max; ++chars) {
+        const int32_t at = k;
+        UChar32 c = 0;
+        U8_NEXT(bytes, k, size, c);
+        if (std::binary_search(gap.excluded.begin(), gap.excluded.end(), static_cast<char32_t>(c))) {
+          barrier = static_cast<uint32_t>(at);
+          break;
+        }
+      }
+    }
+    const auto& cands = occurrences[i + 1];
+    auto it = std::lower_bound(cands.begin(), cands.end(), from,
+                               [](const Occurrence& o, uint32_t v) { return o.begin < v; });
+    for (; it != cands.end(); ++it) {
+      if (it->begin > barrier) break;
+      const uint32_t d = char_at[it->begin] - char_at[from];
+      if (d > gap.max) break;
+      if (d < gap.min) continue;
+      const auto k = static_cast<std::size_t>(it - cands.begin());
+      if (self(self, i + 1, k)) {
+        memo = static_cast<int>(k);
+        return true;
+      }
+    }
+    return false;
+  };
+
+  std::vector<Occurrence> out;
+  uint32_t pos = 0;
+  const auto& firsts = occurrences[0];
+  for (std::size_t j = 0; j < firsts.size() && out.size() < limit; ++j) {
+    if (firsts[j].begin < pos || !complete(complete, 0, j)) continue;
+    std::size_t k = j;
+    for (std::size_t i = 0; i + 1 < n; ++i) k = static_cast<std::size_t>(next[i][k]);
+    const uint32_t end = occurrences[n - 1][k].end;
+    out.push_back({firsts[j].begin, end});
+    pos = std::max(end, firsts[j].begin + 1);
+  }
+  return out;
+}
+
+}  // namespace fraudscan::detail

@@ -1,0 +1,62 @@
+// chain: bounded-gap patterns evaluated from literal positions. Internal to lib/.
+//
+// Most rule patterns have one shape: sets of literals separated by bounded gaps that
+// may not cross a sentence end, e.g.
+//   (拨打|致电)[^。！？\n]{0,6}(客服|热线)的?(电话|号码)
+// Running RE2 over every candidate line for them cost most of the scan time. A pattern
+// of this shape is decomposed into Chains: a list of literal sets and the gaps between
+// them. The literals join the first-pass literal engine like keywords, and a chain
+// matches where an occurrence of each set follows the previous one within its gap,
+// with none of the gap's excluded characters in between. Existence of a match is
+// exactly what RE2 decides; spans may differ in where they end (RE2's greedy gaps).
+//
+// Anything outside the subset understood here (classes other than small literal sets
+// and negated gaps, \d, +, *, anchors, flags, repeats on literals, leading gaps with a
+// minimum...) is not decomposed and stays an RE2 pattern.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fraudscan::detail {
+
+// Characters between two literal sets: min..max code points, none of them in `excluded`
+// (which always holds '\n': patterns never cross a line).
+struct Gap {
+  uint32_t min = 0;
+  uint32_t max = 0;
+  std::vector<char32_t> excluded;  // sorted
+  bool operator==(const Gap&) const = default;
+};
+
+// segments[0] gaps[0] segments[1] ... gaps[n-2] segments[n-1]; each segment a set of
+// non-empty literals (normalized text: lowercase ASCII, no case-variant letters).
+struct Chain {
+  std::vector<std::vector<std::string>> segments;
+  std::vector<Gap> gaps;
+};
+
+// Return chains such that `pattern` (RE2 syntax, matched case-insensitively on
+// normalized text, never across '\n') matches a text iff one of the chains does;
+// nullopt when `pattern` is outside the decomposable subset. Every pattern accepted is
+// also valid RE2.
+std::optional<std::vector<Chain>> DecomposePattern(std::string_view pattern);
+
+// One occurrence of a segment's literal: byte offsets in the text.
+struct Occurrence {
+  uint32_t begin;
+  uint32_t end;
+};
+
+// Return the non-overlapping matches of `chain` in `text`, leftmost first, at most
+// `limit`. occurrences[i] holds every occurrence of segment i's literals, sorted by
+// begin (ties in any order); char_at[b] is the code-point index of byte b (size
+// text.size() + 1).
+std::vector<Occurrence> MatchChain(const Chain& chain, std::string_view text,
+                                   const std::vector<std::vector<Occurrence>>& occurrences,
+                                   const std::vector<uint32_t>& char_at, std::size_t limit);
+
+}  // namespace fraudscan::detail

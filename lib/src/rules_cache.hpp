@@ -1,0 +1,38 @@
+// rules_cache: a parsed rule set kept on disk between runs, so that start-up skips
+// YAML parsing. Internal to lib/ (LoadRules uses it when given a cache directory).
+//
+// The cache holds a LoadResult as JSON (written with nlohmann-json, read with
+// simdjson, which parses it in about a millisecond), named by a fingerprint of the
+// rule files' names and bytes and of this build. Only clean loads (no errors) are
+// stored; a missing, stale or unreadable entry is a miss and is rewritten.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "fraudscan/rules.hpp"
+
+namespace fraudscan::detail {
+
+// Return the fingerprint of rule files given as (name, bytes).
+uint64_t RuleFilesFingerprint(const std::vector<std::pair<std::string, std::string>>& files);
+
+// Return the cache file for `fingerprint` under `dir`.
+std::filesystem::path RuleCachePath(const std::filesystem::path& dir, uint64_t fingerprint);
+
+// Return the LoadResult stored at `path`, or nullopt (missing or unreadable).
+std::optional<LoadResult> ReadRuleCache(const std::filesystem::path& path);
+
+// Store `result` at `path` (best effort: errors are ignored), then prune old entries.
+void WriteRuleCache(const std::filesystem::path& path, const LoadResult& result);
+
+// Remove all but the `keep` most recently written files of `dir` whose names start
+// with `prefix`, so that a cache written by many rule edits and builds stays small.
+void PruneCache(const std::filesystem::path& dir, std::string_view prefix, std::size_t keep = 8);
+
+}  // namespace fraudscan::detail
