@@ -61,6 +61,7 @@ struct ScanConfig {
   std::string encoding;
   std::vector<std::string> include, exclude;
   int threshold = 50;
+  double homophone_weight = 1.0;
   int min_risk = 0;
   int jobs = 0;
   bool list = false;
@@ -168,6 +169,8 @@ int RunScan(const std::vector<std::string>& args) {
        "auto (*.jsonl files are JSON Lines, the rest plain text), text or jsonl (also for stdin)")
       ("threshold,t", po::value(&c.threshold)->default_value(50), "risk (0-100) at or above which a transcript is labelled")
       ("min-risk", po::value(&c.min_risk)->default_value(0), "only show transcripts with at least this risk")
+      ("homophone-weight", po::value(&c.homophone_weight)->default_value(1.0, "1"),
+       "weight multiplier (0-1) of a rule that matched through homophones (speech-recognition errors)")
       ("files-with-matches,l", po::bool_switch(&c.list), "only print the paths/ids at or above the threshold")
       ("quiet,q", po::bool_switch(&c.quiet), "print nothing; the exit status tells")
       ("explain,e", po::bool_switch(&c.explain), "show every piece of evidence with its context and normalized form")
@@ -200,6 +203,7 @@ int RunScan(const std::vector<std::string>& args) {
     throw UsageError(fmt::format("unknown --input-format '{}' (auto, text or jsonl)", c.input_format));
   }
   if (c.threshold < 0 || c.threshold > 100) throw UsageError("--threshold must be between 0 and 100");
+  if (!(c.homophone_weight >= 0 && c.homophone_weight <= 1)) throw UsageError("--homophone-weight must be between 0 and 1");
   if (c.color == "always") {
     out.color = true;
   } else if (c.color == "never") {
@@ -219,6 +223,7 @@ int RunScan(const std::vector<std::string>& args) {
 
   ScoreOptions score;
   score.threshold = c.threshold;
+  score.homophone_factor = c.homophone_weight;
   std::unique_ptr<Engine> engine = BuildEngine(ResolveRulePaths(c.rules), score, false);
   if (!engine) return kExitError;
 

@@ -12,7 +12,7 @@ namespace fraudscan::detail {
 namespace {
 
 constexpr std::size_t kMaxLiterals = 512;  // literals of one segment after expansion
-constexpr std::size_t kMaxChains = 16;     // alternatives of one pattern
+constexpr std::size_t kMaxChains = 64;     // alternatives of one pattern
 constexpr uint32_t kMaxRepeat = 1000;      // RE2's own limit
 constexpr uint32_t kMaxRange = 64;         // characters of a range in a class
 
@@ -348,7 +348,44 @@ bool BuildChains(std::vector<Item> items, std::vector<Chain>* out) {
 
 }  // namespace
 
+// Return `pattern` without a group around all of it: (a|b) and (?:a|b) are a|b.
+std::string_view Unwrap(std::string_view pattern) {
+  for (;;) {
+    std::size_t open = 0;
+    if (pattern.starts_with("(?:")) {
+      open = 3;
+    } else if (pattern.starts_with("(") && !pattern.starts_with("(?")) {
+      open = 1;
+    } else {
+      return pattern;
+    }
+    // Find the parenthesis that closes the first one (classes and escapes skipped).
+    int depth = 0;
+    bool in_class = false;
+    std::size_t close = std::string_view::npos;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+      const char c = pattern[i];
+      if (c == '\\') {
+        ++i;
+      } else if (in_class) {
+        in_class = c != ']';
+      } else if (c == '[') {
+        in_class = true;
+        if (i + 1 < pattern.size() && pattern[i + 1] == ']') ++i;
+      } else if (c == '(') {
+        ++depth;
+      } else if (c == ')' && --depth == 0) {
+        close = i;
+        break;
+      }
+    }
+    if (close != pattern.size() - 1) return pattern;
+    pattern = pattern.substr(open, close - open);
+  }
+}
+
 std::optional<std::vector<Chain>> DecomposePattern(std::string_view pattern) {
+  pattern = Unwrap(pattern);
   if (pattern.empty()) return std::nullopt;
   std::vector<std::vector<Item>> branches;
   Parser parser(pattern);

@@ -7,10 +7,15 @@
 #include <re2/re2.h>
 #include <re2/filtered_re2.h>
 #include <re2/set.h>
+#include <unicode/brkiter.h>
+#include <unicode/locid.h>
+#include <unicode/unistr.h>
+#include <unicode/utf8.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <set>
 #include <unordered_map>
 
 namespace fraudscan {
@@ -97,6 +102,79 @@ int HanCount(std::string_view s) {
   return n;
 }
 
+// Return how many code points of `text` at `pos` differ from `literal`, comparing
+// code point by code point; -1 when the two do not line up (lengths or boundaries) or
+// when a differing character, in `text` or in `literal`, is one of `never` (the rule
+// set's not_misheard).
+int Substitutions(std::string_view text, std::size_t pos, std::string_view literal, const std::set<char32_t>& never) {
+  if (pos + literal.size() > text.size()) return -1;
+  const std::string_view t = text.substr(pos, literal.size());
+  int diff = 0;
+  for (std::size_t i = 0; i < t.size();) {
+    std::size_t n = 1;
+    while (i + n < t.size() && (static_cast<unsigned char>(t[i + n]) & 0xC0) == 0x80) ++n;
+    if (i + n < literal.size() && (static_cast<unsigned char>(literal[i + n]) & 0xC0) == 0x80) return -1;
+    if (t.compare(i, n, literal, i, n) != 0) {
+      if (!never.empty()) {
+        // Neither the character heard nor the one in the literal may be one of `never`.
+        UChar32 heard = 0, meant = 0;
+        int32_t k = 0;
+        U8_NEXT(reinterpret_cast<const uint8_t*>(t.data() + i), k, static_cast<int32_t>(n), heard);
+        k = 0;
+        U8_NEXT(reinterpret_cast<const uint8_t*>(literal.data() + i), k, static_cast<int32_t>(n), meant);
+        if (never.count(static_cast<char32_t>(heard)) != 0 || never.count(static_cast<char32_t>(meant)) != 0) return -1;
+      }
+      ++diff;
+    }
+    i += n;
+  }
+  return diff;
+}
+
+// Speech recognition swaps a character or two for a homophone, not a whole word: a
+// homophone of `literal` may differ in at most half of its Han characters (none for
+// one character, one for two or three). Anything more is a different word that only
+// sounds alike.
+int MaxSubstitutions(std::string_view literal) { return HanCount(literal) / 2; }
+
+// Return true iff the characters at [begin, end) of `text` are not a word of their own
+// and not part of a longer word, by ICU's Chinese word dictionary: 返力 (返/力) can be
+// 返利 misheard, but 一会 (a word) is not 易会, and 某银 in 某银行 is not 某音. Speech
+// recognition writes wrong characters where it hears a word it does not know; a real
+// word in their place is most likely what was said.
+bool NotAWord(std::string_view text, std::size_t begin, std::size_t end) {
+  thread_local std::unique_ptr<icu::BreakIterator> words = [] {
+    UErrorCode status = U_ZERO_ERROR;
+    std::unique_ptr<icu::BreakIterator> it(icu::BreakIterator::createWordInstance(icu::Locale::getChinese(), status));
+    return U_SUCCESS(status) ? std::move(it) : nullptr;
+  }();
+  if (!words) return true;
+  // Up to 6 code points of context on each side, on the same line.
+  auto back = [&](std::size_t pos, int n) {
+    while (n-- > 0 && pos > 0 && text[pos - 1] != '\n') {
+      --pos;
+      while (pos > 0 && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) --pos;
+    }
+    return pos;
+  };
+  auto forward = [&](std::size_t pos, int n) {
+    while (n-- > 0 && pos < text.size() && text[pos] != '\n') {
+      ++pos;
+      while (pos < text.size() && (static_cast<unsigned char>(text[pos]) & 0xC0) == 0x80) ++pos;
+    }
+    return pos;
+  };
+  const std::size_t from = back(begin, 6), to = forward(end, 6);
+  const icu::UnicodeString before = icu::UnicodeString::fromUTF8(text.substr(from, begin - from));
+  const icu::UnicodeString span = icu::UnicodeString::fromUTF8(text.substr(begin, end - begin));
+  icu::UnicodeString context = before;
+  context.append(span).append(icu::UnicodeString::fromUTF8(text.substr(end, to - end)));
+  words->setText(context);
+  const int32_t b = before.length(), e = b + span.length();
+  if (!words->isBoundary(b) || !words->isBoundary(e)) return false;  // part of a longer word
+  return words->following(b) < e;  // not one word itself
+}
+
 }  // namespace
 
 struct CompiledNode {
@@ -150,9 +228,17 @@ struct CompiledRules::Impl {
   struct ChainGroup {
     std::vector<detail::Chain> chains;
     std::vector<std::vector<std::vector<int>>> segment_atoms;  // chain -> segment -> atoms
+    // Homophone twins only: chain -> segment -> (literal, its homophone key).
+    std::vector<std::vector<std::vector<std::pair<std::string, std::string>>>> homophones;
   };
   std::vector<ChainGroup> chain_groups;
   std::vector<int> atom_chain;                     // atom -> its group, or -1
+  // A decomposed pattern's homophone twin: the same chains over the homophone view,
+  // whose parts are found in that view (atom_in_homophone_view); twin_of names the
+  // exact pattern, whose matches the twin leaves to it.
+  std::vector<int> twin_of;                        // atom -> exact chain atom, or -1
+  std::vector<char> atom_in_homophone_view;
+  std::set<char32_t> not_misheard;                 // RuleSet::not_misheard
   std::vector<std::vector<int>> part_of_chains;    // keyword atom -> chain atoms using it
   std::vector<CompiledRule> rules;
 
@@ -175,6 +261,12 @@ struct CompiledRules::Impl {
     std::vector<char> all_lines;                   // atom -> search the whole text
     std::vector<int> lines_list;                   // atoms touched in the two above
     std::vector<int> chain_candidates;             // Prepare's working list
+    // Deduplication without sorting: an entry equal to `epoch` was seen for this
+    // transcript (atom -> chain atom considered; rule -> rule listed).
+    uint32_t epoch = 0;
+    std::vector<uint32_t> atom_seen;
+    std::vector<uint32_t> rule_seen;
+    std::unordered_map<uint64_t, bool> not_a_word;  // (begin << 32 | end) -> NotAWord
   };
   uint64_t id = detail::NextInstanceId();
 
@@ -190,7 +282,15 @@ struct CompiledRules::Impl {
       s.lines_of.assign(atoms.size(), {});
       s.all_lines.assign(atoms.size(), 0);
       s.lines_list.clear();
+      s.atom_seen.assign(atoms.size(), 0);
+      s.rule_seen.assign(rules.size(), 0);
+      s.epoch = 0;
       s.owner = id;
+    }
+    if (++s.epoch == 0) {  // wrapped: forget every mark
+      std::fill(s.atom_seen.begin(), s.atom_seen.end(), 0);
+      std::fill(s.rule_seen.begin(), s.rule_seen.end(), 0);
+      s.epoch = 1;
     }
     for (int a : s.lines_list) {
       s.lines_of[static_cast<std::size_t>(a)].clear();
@@ -204,6 +304,7 @@ struct CompiledRules::Impl {
     }
     s.matched_list.clear();
     s.spans_list.clear();
+    s.not_a_word.clear();
     return s;
   }
 
@@ -230,12 +331,19 @@ struct CompiledRules::Impl {
     if (atoms[a] == nullptr) {
       const std::string& lit = atom_literal[a];
       const bool homophone = !atom_exact[a].empty();
-      const std::string& view = homophone ? s.homophone_text : text;
+      const std::string& view = homophone || atom_in_homophone_view[a] ? s.homophone_text : text;
       const std::size_t limit = atom_span_limit[a];
       for (std::size_t pos = view.find(lit); pos != std::string::npos && spans.size() < limit;
            pos = view.find(lit, pos + lit.size())) {
-        // A homophone hit where the keyword itself stands is the keyword's, not ours.
-        if (homophone && text.compare(pos, lit.size(), atom_exact[a]) == 0) continue;
+        // A homophone hit where the keyword itself stands is the keyword's, not ours;
+        // one that changes too much of the keyword is another word.
+        if (homophone) {
+          const int d = Substitutions(text, pos, atom_exact[a], not_misheard);
+          if (d <= 0 || d > MaxSubstitutions(atom_exact[a]) ||
+              !NotAWordCached(s, static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + lit.size()))) {
+            continue;
+          }
+        }
         spans.push_back({static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + lit.size()), static_cast<uint32_t>(atom)});
       }
       return spans;
@@ -276,16 +384,34 @@ struct CompiledRules::Impl {
       if (!ChainPossible(s, group, c)) continue;
       const auto& segments = group.segment_atoms[c];
       occurrences.assign(segments.size(), {});
-      for (std::size_t i = 0; i < segments.size(); ++i) {
+      bool complete = true;
+      bool misheard = group.homophones.empty();  // a twin needs a misheard literal somewhere
+      for (std::size_t i = 0; i < segments.size() && complete; ++i) {
         for (int part : segments[i]) {
           if (!s.matched[static_cast<std::size_t>(part)]) continue;
-          for (const Span& sp : AtomSpans(s, part)) occurrences[i].push_back({sp.begin, sp.end});
+          for (const Span& sp : AtomSpans(s, part)) {
+            if (!group.homophones.empty()) {
+              const int d = CloseHomophone(s, group.homophones[c][i], sp);
+              if (d < 0) continue;
+              misheard = misheard || d > 0;
+            }
+            occurrences[i].push_back({sp.begin, sp.end});
+          }
         }
+        complete = !occurrences[i].empty();
         std::sort(occurrences[i].begin(), occurrences[i].end(),
                   [](const auto& x, const auto& y) { return x.begin < y.begin; });
       }
+      if (!complete || !misheard) continue;
       auto m = detail::MatchChain(group.chains[c], s.text->text.text, occurrences, s.char_at, kMaxSpansPerAtom);
       found.insert(found.end(), m.begin(), m.end());
+    }
+    // A homophone twin leaves the places where the pattern itself matches to it.
+    if (const int exact = twin_of[static_cast<std::size_t>(atom)]; exact >= 0 && s.matched[static_cast<std::size_t>(exact)]) {
+      const std::vector<Span>& own = AtomSpans(s, exact);
+      std::erase_if(found, [&](const detail::Occurrence& o) {
+        return std::any_of(own.begin(), own.end(), [&](const Span& e) { return e.begin < o.end && o.begin < e.end; });
+      });
     }
     // Several chains: leftmost first, no overlaps, as one regex search loop would give.
     std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) {
@@ -298,6 +424,31 @@ struct CompiledRules::Impl {
       pos = o.end;
       if (spans->size() >= kMaxSpansPerAtom) break;
     }
+  }
+
+  // Return how the text at `sp` (found in the homophone view) relates to `candidates`
+  // (literal, its key): 0 it is one of them, > 0 a homophone of one that changes at
+  // most MaxSubstitutions characters (the number changed), -1 neither.
+  int CloseHomophone(Scratch& s, const std::vector<std::pair<std::string, std::string>>& candidates,
+                     const Span& sp) const {
+    const std::string& text = s.text->text.text;
+    int best = -1;
+    for (const auto& [exact, key] : candidates) {
+      if (key.size() != sp.end - sp.begin || s.homophone_text.compare(sp.begin, key.size(), key) != 0) continue;
+      const int d = Substitutions(text, sp.begin, exact, not_misheard);
+      if (d == 0) return 0;
+      if (d > 0 && d <= MaxSubstitutions(exact) && (best < 0 || d < best) && NotAWordCached(s, sp.begin, sp.end)) best = d;
+    }
+    return best;
+  }
+
+  // NotAWord, remembered for this transcript: many literals share a place.
+  bool NotAWordCached(Scratch& s, uint32_t begin, uint32_t end) const {
+    const uint64_t key = (static_cast<uint64_t>(begin) << 32) | end;
+    if (auto it = s.not_a_word.find(key); it != s.not_a_word.end()) return it->second;
+    const bool r = NotAWord(s.text->text.text, begin, end);
+    s.not_a_word.emplace(key, r);
+    return r;
   }
 
   // Return true iff every segment of chain `c` of `group` has a literal in the text.
@@ -448,17 +599,25 @@ struct CompiledRules::Impl {
         }
       }
     }
+    if (homophone_literals) {
+      s.homophone_text = norm->HomophoneKey(text.text.text);
+      hits.clear();
+      homophone_literals->Match(s.homophone_text, &hits, nullptr);
+      for (int h : hits) Mark(s, homophone_entries[static_cast<std::size_t>(h)]);
+    }
     if (!chain_groups.empty()) {
       // Decomposed patterns with a literal present: reported when one of their chains
       // has a literal for every segment.
       std::vector<int>& candidates = s.chain_candidates;
       candidates.clear();
       for (int a : s.matched_list) {
-        const auto& chains = part_of_chains[static_cast<std::size_t>(a)];
-        candidates.insert(candidates.end(), chains.begin(), chains.end());
+        for (int c : part_of_chains[static_cast<std::size_t>(a)]) {
+          uint32_t& seen = s.atom_seen[static_cast<std::size_t>(c)];
+          if (seen == s.epoch) continue;
+          seen = s.epoch;
+          candidates.push_back(c);
+        }
       }
-      std::sort(candidates.begin(), candidates.end());
-      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
       for (int chain_atom : candidates) {
         const ChainGroup& group = chain_groups[static_cast<std::size_t>(atom_chain[static_cast<std::size_t>(chain_atom)])];
         for (std::size_t k = 0; k < group.chains.size(); ++k) {
@@ -468,12 +627,6 @@ struct CompiledRules::Impl {
           }
         }
       }
-    }
-    if (homophone_literals) {
-      s.homophone_text = norm->HomophoneKey(text.text.text);
-      hits.clear();
-      homophone_literals->Match(s.homophone_text, &hits, nullptr);
-      for (int h : hits) Mark(s, homophone_entries[static_cast<std::size_t>(h)]);
     }
     if (filter) {
       std::vector<int> potential;
@@ -589,11 +742,14 @@ std::vector<RuleHit> CompiledRules::Match(const NormalizedTranscript& text) cons
   // Candidate rules: those owning an atom the first pass reported, in rule order.
   std::vector<int> candidates;
   for (int a : s.matched_list) {
-    const auto& owners = impl_->atom_rules[static_cast<std::size_t>(a)];
-    candidates.insert(candidates.end(), owners.begin(), owners.end());
+    for (int r : impl_->atom_rules[static_cast<std::size_t>(a)]) {
+      uint32_t& seen = s.rule_seen[static_cast<std::size_t>(r)];
+      if (seen == s.epoch) continue;
+      seen = s.epoch;
+      candidates.push_back(r);
+    }
   }
   std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   std::vector<RuleHit> hits;
   for (int r : candidates) {
     RuleHit hit = impl_->EvalRule(s, static_cast<std::size_t>(r), rule_set_.rules[static_cast<std::size_t>(r)]);
@@ -639,6 +795,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.atom_exported.push_back(1);
     impl.atom_span_limit.push_back(kMaxSpansPerAtom);
     impl.atom_chain.push_back(-1);
+    impl.twin_of.push_back(-1);
+    impl.atom_in_homophone_view.push_back(0);
     impl.part_of_chains.emplace_back();
     atom_index.emplace(source, idx);
     return idx;
@@ -737,6 +895,53 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.homophone_entries.push_back(static_cast<int>(impl.atoms.size()));
     return append_atom(nullptr, key, normalized, "homophone of " + shown, id);
   };
+  // Add the homophone twin of decomposed pattern atom `pattern` (see Impl::twin_of).
+  auto add_homophone_chain = [&](int pattern, const std::string& shown) -> int {
+    const auto e = static_cast<std::size_t>(pattern);
+    const std::string id = "\x01homophone-pattern:" + impl.atom_source[e];
+    if (auto it = atom_index.find(id); it != atom_index.end()) return it->second;
+    if (!impl.homophone_literals) impl.homophone_literals = detail::MakeLiteralMatcher(options.engine);
+    CompiledRules::Impl::ChainGroup group;
+    const CompiledRules::Impl::ChainGroup& source = impl.chain_groups[static_cast<std::size_t>(impl.atom_chain[e])];
+    group.chains = source.chains;
+    std::vector<int> parts;
+    for (const auto& chain_atoms : source.segment_atoms) {
+      auto& segments = group.segment_atoms.emplace_back();
+      auto& literals = group.homophones.emplace_back();
+      for (const auto& seg : chain_atoms) {
+        auto& seg_atoms = segments.emplace_back();
+        auto& seg_literals = literals.emplace_back();
+        for (int lit_atom : seg) {
+          const std::string& exact = impl.atom_literal[static_cast<std::size_t>(lit_atom)];
+          const std::string key = norm.HomophoneKey(exact);
+          seg_literals.emplace_back(exact, key);
+          const std::string part_id = "\x01homophone-part:" + key;
+          int p;
+          if (auto it = atom_index.find(part_id); it != atom_index.end()) {
+            p = it->second;
+          } else {
+            impl.homophone_literals->Add(key);
+            impl.homophone_entries.push_back(static_cast<int>(impl.atoms.size()));
+            p = append_atom(nullptr, key, "", "", part_id);
+            impl.atom_exported[static_cast<std::size_t>(p)] = 0;
+            impl.atom_in_homophone_view[static_cast<std::size_t>(p)] = 1;
+            impl.atom_span_limit[static_cast<std::size_t>(p)] = kMaxSpansPerChainPart;
+          }
+          if (std::find(seg_atoms.begin(), seg_atoms.end(), p) == seg_atoms.end()) seg_atoms.push_back(p);
+          parts.push_back(p);
+        }
+      }
+    }
+    const int twin = append_atom(nullptr, "", impl.atom_source[e], "homophone of " + shown, id);
+    impl.atom_chain[static_cast<std::size_t>(twin)] = static_cast<int>(impl.chain_groups.size());
+    impl.twin_of[static_cast<std::size_t>(twin)] = pattern;
+    impl.chain_groups.push_back(std::move(group));
+    std::sort(parts.begin(), parts.end());
+    parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
+    for (int p : parts) impl.part_of_chains[static_cast<std::size_t>(p)].push_back(twin);
+    return twin;
+  };
+  bool blanket_pinyin = false;  // pinyin_min_chars is set (a `pinyin: false` leaf opts out)
   auto compile_node = [&](auto& self, const Condition& c, CompiledNode* out) -> void {
     out->kind = c.kind;
     out->n = c.n;
@@ -758,7 +963,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
           if (v >= 0) out->atoms.push_back(v);
         }
       }
-      if (c.pinyin || (rule_set.pinyin_min_chars > 0 && HanCount(normalized) >= rule_set.pinyin_min_chars)) {
+      if (c.pinyin || (blanket_pinyin && !c.no_pinyin && HanCount(normalized) >= rule_set.pinyin_min_chars)) {
         out->atoms.push_back(add_homophone(normalized, c.keywords[i]));
       }
     }
@@ -766,6 +971,9 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       const std::string expanded = ExpandVariantsInPattern(c.patterns[i], variants);
       const int a = add_atom(expanded, nullptr, c.pattern_locations[i], c.patterns[i], "");
       if (a >= 0) out->atoms.push_back(a);
+      if (a >= 0 && impl.atom_chain[static_cast<std::size_t>(a)] >= 0 && (c.pinyin || (blanket_pinyin && !c.no_pinyin))) {
+        out->atoms.push_back(add_homophone_chain(a, c.patterns[i]));
+      }
     }
     for (const auto& p : c.parts) {
       out->parts.emplace_back();
@@ -781,6 +989,10 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   for (std::size_t r = 0; r < rule_set.rules.size(); ++r) {
     const Rule& rule = rule_set.rules[r];
     CompiledRule& cr = impl.rules[r];
+    // Homophones apply to every kind of rule and to exceptions alike: a misheard
+    // warning must still count as a warning, or noise alone would push honest
+    // transcripts towards fraud.
+    blanket_pinyin = rule_set.pinyin_min_chars > 0;
     compile_node(compile_node, rule.condition, &cr.condition);
     if (rule.unless) {
       cr.has_unless = true;
@@ -820,6 +1032,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.filter->AllPotentials({}, &impl.unfiltered);
   }
   impl.norm = &norm;
+  impl.not_misheard = rule_set.not_misheard;
   if (impl.homophone_literals) {
     if (std::string err; !impl.homophone_literals->Compile(&err, options.cache_dir)) {
       result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the homophone keywords: " + err});

@@ -100,8 +100,15 @@ class Parser {
         }
       } else if (key == "pinyin_min_chars") {
         Int(kv.second, "pinyin_min_chars", 0, &set->pinyin_min_chars);
+      } else if (key == "not_misheard") {
+        if (!kv.second.IsScalar()) {
+          Error(kv.second, "'not_misheard' is a string of characters (的了吗呢)");
+          continue;
+        }
+        for (char32_t c : ToU32(kv.second.Scalar())) set->not_misheard.insert(c);
       } else {
-        Error(kv.first, fmt::format("unknown key '{}' in 'variants' (expected characters, words, pinyin_min_chars)", key));
+        Error(kv.first, fmt::format(
+                            "unknown key '{}' in 'variants' (expected characters, words, pinyin_min_chars, not_misheard)", key));
       }
     }
   }
@@ -232,10 +239,13 @@ class Parser {
       if (auto py = node["pinyin"]) {
         try {
           c.pinyin = py.as<bool>();
+          c.no_pinyin = !c.pinyin;
         } catch (const YAML::Exception&) {
           Error(py, "'pinyin' is true or false");
         }
-        if (c.pinyin && c.keywords.empty()) Error(py, "'pinyin' applies to keywords; this condition has none");
+        if (c.keywords.empty() && c.patterns.empty()) {
+          Error(py, "'pinyin' applies to keywords and patterns; this condition has none");
+        }
       }
       return c;
     }

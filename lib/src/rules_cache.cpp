@@ -16,7 +16,7 @@ using nlohmann::json;
 
 // Bump when the stored shape changes; the build stamp also keys every entry, so a new
 // build never reads an old build's cache.
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 3;
 
 json ToJson(const SourceLocation& w) { return json::array({w.file, w.line, w.column}); }
 json ToJson(const Condition& c) {
@@ -32,6 +32,7 @@ json ToJson(const Condition& c) {
   j["pattern_locations"] = std::move(pl);
   j["parts"] = std::move(parts);
   j["pinyin"] = c.pinyin;
+  j["no_pinyin"] = c.no_pinyin;
   j["n"] = c.n;
   j["within"] = c.within;
   j["where"] = ToJson(c.where);
@@ -86,6 +87,7 @@ Condition ConditionFrom(element e) {
   for (element w : e["pattern_locations"].get_array()) c.pattern_locations.push_back(LocationFrom(w));
   for (element p : e["parts"].get_array()) c.parts.push_back(ConditionFrom(p));
   c.pinyin = bool(e["pinyin"]);
+  c.no_pinyin = bool(e["no_pinyin"]);
   c.n = Int(e["n"]);
   c.within = Int(e["within"]);
   c.where = LocationFrom(e["where"]);
@@ -156,6 +158,9 @@ std::optional<LoadResult> ReadRuleCache(const std::filesystem::path& path) {
                                                  static_cast<char32_t>(int64_t(a.at(1))));
     }
     result.rule_set.pinyin_min_chars = Int(doc["pinyin_min_chars"]);
+    for (element c : doc["not_misheard"].get_array()) {
+      result.rule_set.not_misheard.insert(static_cast<char32_t>(int64_t(c)));
+    }
     result.rule_set.files = Strings(doc["files"]);
     for (element d : doc["diagnostics"].get_array()) {
       simdjson::dom::array a = d.get_array();
@@ -183,6 +188,9 @@ void WriteRuleCache(const std::filesystem::path& path, const LoadResult& result)
   j["word_variants"] = std::move(variants);
   j["character_variants"] = std::move(chars);
   j["pinyin_min_chars"] = result.rule_set.pinyin_min_chars;
+  json not_misheard = json::array();
+  for (char32_t c : result.rule_set.not_misheard) not_misheard.push_back(static_cast<uint32_t>(c));
+  j["not_misheard"] = std::move(not_misheard);
   j["files"] = result.rule_set.files;
   j["diagnostics"] = std::move(diags);
   const std::string bytes = j.dump();

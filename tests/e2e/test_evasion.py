@@ -56,7 +56,7 @@ class EvasionTest(TempDirTest):
         kinds = {k for e in rec["evidence"] for k in e.get("normalizations", [])}
         self.assertIn("traditional to simplified", kinds)
 
-    def test_homophone_hits_weigh_less_and_say_so(self):
+    def test_homophone_hits_say_so_and_can_weigh_less(self):
         rules = self.write("r/p.yaml", """rules:
   - id: cs.screen_py
     type: impersonation_cs
@@ -65,15 +65,22 @@ class EvasionTest(TempDirTest):
     keywords: [共享屏幕]
     pinyin: true
     examples:
-      match: [打开共想平目]
-      no_match: [打开屏幕]
+      match: [打开共想屏幕, 打开共享平幕]
+      no_match: [打开屏幕, 打开共想平目]
 """)
-        exact = jsonl(run(["scan", "--rules", rules, "--output", "jsonl", "-"], stdin="请打开共享屏幕").stdout)[0]
-        heard = jsonl(run(["scan", "--rules", rules, "--output", "jsonl", "-"], stdin="请打开共想平目").stdout)[0]
+        scan = ["scan", "--rules", rules, "--output", "jsonl", "-"]
+        exact = jsonl(run(scan, stdin="请打开共享屏幕").stdout)[0]
+        heard = jsonl(run(scan, stdin="请打开共想屏幕").stdout)[0]
         self.assertEqual(exact["risk"], 80)
-        self.assertEqual(heard["risk"], 56)
-        self.assertEqual(heard["evidence"][0]["text"], "共想平目")
+        self.assertEqual(heard["risk"], 80)
+        self.assertEqual(heard["evidence"][0]["text"], "共想屏幕")
         self.assertIn("homophone of 共享屏幕", heard["evidence"][0]["normalizations"])
+        weighed = jsonl(run(scan[:-1] + ["--homophone-weight", "0.7", "-"], stdin="请打开共想屏幕").stdout)[0]
+        self.assertEqual(weighed["risk"], 56)
+        exact = jsonl(run(scan[:-1] + ["--homophone-weight", "0.7", "-"], stdin="请打开共享屏幕").stdout)[0]
+        self.assertEqual(exact["risk"], 80)
+        # Most of the phrase changed is not a recognition error.
+        self.assertEqual(jsonl(run(scan, stdin="请打开共想平目").stdout)[0]["label"], "none")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,11 @@ TEST_CASE("chain: the shapes that decompose") {
   REQUIRE(c->size() == 2);
   CHECK((*c)[0].segments[0] == std::vector<std::string>{"翻一倍", "翻两倍"});
   CHECK((*c)[1].segments[0] == std::vector<std::string>{"app.下载"});
+
+  // A group around the whole pattern is its top level.
+  c = DecomposePattern("((订单|包裹)[^。\\n]{0,25}(异常|丢失)|质量问题|(?:误操作))");
+  REQUIRE(c.has_value());
+  CHECK(c->size() == 3);
 }
 
 TEST_CASE("chain: shapes that stay RE2 patterns") {

@@ -156,7 +156,7 @@ TEST_CASE("matcher: word variants from the rule set expand keywords") {
 TEST_CASE("matcher: pinyin keywords match homophones and say so") {
   auto rules = Compile("rules:\n" + RuleYaml("p", "    keywords: [共享屏幕]\n    pinyin: true\n") +
                        RuleYaml("q", "    keywords: [共享屏幕]\n"));
-  Transcript t = ParsePlainText("t", "请您打开共想平目");
+  Transcript t = ParsePlainText("t", "请您打开共想屏幕");
   NormalizedTranscript nt = NormalizeTranscript(Norm(), t);
   auto hits = rules->Match(nt);
   REQUIRE(hits.size() == 1);
@@ -164,10 +164,59 @@ TEST_CASE("matcher: pinyin keywords match homophones and say so") {
   CHECK(hits[0].homophone);
   CHECK(rules->IsHomophoneAtom(hits[0].parts[0].atom));
   CHECK(rules->AtomNote(hits[0].parts[0].atom) == "homophone of 共享屏幕");
+  // Speech recognition swaps a character or two, not most of a word: three of four
+  // changed is another phrase that sounds alike.
+  CHECK(Fired(*rules, "请您打开共想平目").empty());
   // The exact spelling is an ordinary hit.
   Transcript exact = ParsePlainText("t", "请您打开共享屏幕");
   NormalizedTranscript ne = NormalizeTranscript(Norm(), exact);
   for (const auto& h : rules->Match(ne)) CHECK_FALSE(h.homophone);
+}
+
+TEST_CASE("matcher: a homophone is never a dictionary word nor part of one") {
+  auto rules = Compile("rules:\n" + RuleYaml("p", "    keywords: [某音]\n    pinyin: true\n") +
+                       RuleYaml("q", "    keywords: [客服]\n    pinyin: true\n"));
+  CHECK(Fires(*rules, "p", "我是某吟的人"));          // 吟 for 音: nothing else it could be
+  CHECK_FALSE(Fires(*rules, "p", "我是某银行的人"));  // 银 belongs to 银行
+  CHECK(Fires(*rules, "q", "联系刻服处理"));          // 刻 for 客
+  CHECK_FALSE(Fires(*rules, "q", "我们一起克服困难"));  // 克服 is a word of its own
+}
+
+TEST_CASE("matcher: not_misheard characters are never swapped, either way") {
+  auto rules = Compile("variants:\n  not_misheard: 吗假\nrules:\n" +
+                       RuleYaml("p", "    keywords: [验证码, 加客服]\n    pinyin: true\n"));
+  CHECK(Fires(*rules, "p", "把验证玛发给我"));
+  CHECK_FALSE(Fires(*rules, "p", "你要验证吗"));   // a question, not a code
+  CHECK_FALSE(Fires(*rules, "p", "不要联系假客服"));  // a warning, not an invitation
+}
+
+TEST_CASE("matcher: patterns match homophones too, and leave the exact places to themselves") {
+  auto rules = Compile("rules:\n" + RuleYaml("p", "    patterns: ['(下载|安装)[^。]{0,6}(会议|腾讯会议)']\n    pinyin: true\n"));
+  Transcript heard = ParsePlainText("t", "您先下栽一个会议软件");
+  NormalizedTranscript nh = NormalizeTranscript(Norm(), heard);
+  auto hits = rules->Match(nh);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].homophone);
+  CHECK(rules->AtomNote(hits[0].parts[0].atom).starts_with("homophone of (下载|安装)"));
+  Transcript exact = ParsePlainText("t", "您先下载一个会议软件");
+  NormalizedTranscript ne = NormalizeTranscript(Norm(), exact);
+  hits = rules->Match(ne);
+  REQUIRE(hits.size() == 1);
+  CHECK_FALSE(hits[0].homophone);
+  // The gap still may not cross a sentence end.
+  CHECK(Fired(*rules, "您先下栽。一个会议软件").empty());
+}
+
+TEST_CASE("matcher: pinyin_min_chars covers every rule and exception, pinyin: false opts out") {
+  const std::string yaml = "variants:\n  pinyin_min_chars: 2\nrules:\n" +
+                           RuleYaml("a", "    keywords: [刷单返利]\n    unless:\n      keywords: [诈骗]\n"
+                                         "    unless_within: transcript\n") +
+                           RuleYaml("b", "    keywords: [刷单返利]\n    pinyin: false\n");
+  auto rules = Compile(yaml);
+  auto ids = Fired(*rules, "兼职刷单反利日结");
+  CHECK(ids == std::vector<std::string>{"a"});
+  // A misheard warning is still a warning: the exception matches its homophone too.
+  CHECK(Fired(*rules, "兼职刷单反利都是炸骗").empty());
 }
 
 TEST_CASE("rules: variants file errors") {

@@ -65,10 +65,14 @@ TEST_CASE("scorer: nothing fired") {
   CHECK(s.label == "none");
 }
 
-TEST_CASE("scorer: homophone-only hits weigh less") {
+TEST_CASE("scorer: homophone hits weigh homophone_factor of their weight") {
   Rule a = MakeRule(RuleType::task_rebate, 0.8);
   RuleHit exact{&a, {}, 1, false};
   RuleHit homophone{&a, {}, 1, true};
   CHECK(ScoreHits({exact}, {}).risk == 80);
-  CHECK(ScoreHits({homophone}, {}).risk == 56);
+  CHECK(ScoreHits({homophone}, {}).risk == 80);  // default 1: held in check by matching
+  ScoreOptions discounted;
+  discounted.homophone_factor = 0.7;
+  CHECK(ScoreHits({exact}, discounted).risk == 80);
+  CHECK(ScoreHits({homophone}, discounted).risk == 56);
 }

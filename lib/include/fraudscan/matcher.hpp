@@ -57,7 +57,7 @@ struct RuleHit {
   const Rule* rule = nullptr;
   std::vector<Span> parts;
   int matches = 0;
-  bool homophone = false;  // some part matched only as a homophone (pinyin: true)
+  bool homophone = false;  // some part matched only as a homophone (pinyin)
 };
 
 class CompiledRules;

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,7 +70,9 @@ struct Condition {
   std::vector<SourceLocation> keyword_locations;
   std::vector<std::string> patterns;            // RE2 syntax, as written
   std::vector<SourceLocation> pattern_locations;
-  bool pinyin = false;                          // keywords also match homophones (toneless pinyin)
+  bool pinyin = false;                          // `pinyin: true`: keywords and patterns also match
+                                                // homophones (toneless pinyin)
+  bool no_pinyin = false;                       // `pinyin: false`: never, whatever pinyin_min_chars says
   std::vector<Condition> parts;                 // all_of / any_of / n_of
   int n = 0;                                    // n_of: how many parts must occur
   int within = -1;                              // window in characters; -1 = anywhere
@@ -110,6 +113,10 @@ struct RuleSet {
   // From `variants: pinyin_min_chars: N`: every keyword of N or more Han characters
   // also matches homophones, as if its condition had `pinyin: true`. 0 = off.
   int pinyin_min_chars = 0;
+  // From `variants: not_misheard`: characters never taken as a misheard character in a
+  // homophone match (particles and other grammatical characters sound like many
+  // content characters: 验证吗 is a question, not 验证码).
+  std::set<char32_t> not_misheard;
   std::vector<std::string> files;  // files loaded, in load order
 };
 

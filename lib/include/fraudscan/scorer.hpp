@@ -2,7 +2,7 @@
 //
 // The model (docs/rules.md, "How rules become a verdict"); every rule counts once:
 //   s_t  = 1 - prod(1 - weight) over fired rules of fraud type t
-//          (a rule that matched only through homophones counts weight * 0.7)
+//          (a rule that matched through homophones counts weight * homophone_factor)
 //   m    = 1 - prod(1 - weight) over fired `move` rules
 //   b    = 1 - prod(1 - weight) over fired `benign` rules
 //   p    = 1 - (1 - s_top) * (1 - m)
@@ -24,7 +24,12 @@ namespace fraudscan {
 struct ScoreOptions {
   int threshold = 50;        // risk at or above which a transcript gets a label
   double type_floor = 0.3;   // minimum top-type score for a type label (else other_fraud)
-  double homophone_factor = 0.7;  // weight multiplier of a rule that matched only through homophones
+  // Weight multiplier of a rule that matched through homophones. 1: homophone matches
+  // are held in check by how they are found (at most half of a word's characters
+  // changed, never into or out of a dictionary word: matcher.cpp) rather than by
+  // weight; most script moves sit at weight 0.5, so any discount unlabels a transcript
+  // that a single misheard character touched.
+  double homophone_factor = 1.0;
 };
 
 struct Score {
