@@ -8,6 +8,9 @@
 #include <vector>
 
 #include <boost/program_options/errors.hpp>
+#ifdef FRAUDSCAN_HAVE_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #include "commands.hpp"
 #include "common.hpp"
@@ -47,7 +50,12 @@ int main(int argc, char** argv) {
     return args.empty() ? fraudscan::cli::kExitError : fraudscan::cli::kExitClean;
   }
   if (args[0] == "--version" || args[0] == "-V") {
+#ifdef FRAUDSCAN_HAVE_MIMALLOC
+    const int mi = mi_version();  // e.g. 209 for 2.0.9
+    std::printf("fraudscan %s (allocator: mimalloc %d.%d.%d)\n", FRAUDSCAN_VERSION, mi / 100, mi / 10 % 10, mi % 10);
+#else
     std::printf("fraudscan %s\n", FRAUDSCAN_VERSION);
+#endif
     return 0;
   }
   const std::string command = args[0];

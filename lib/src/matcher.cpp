@@ -915,6 +915,13 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
           const std::string& exact = impl.atom_literal[static_cast<std::size_t>(lit_atom)];
           const std::string key = norm.HomophoneKey(exact);
           seg_literals.emplace_back(exact, key);
+          if (MaxSubstitutions(exact) == 0) {
+            // Nothing of it may change (one Han character, or none): the literal
+            // itself, found in the text as written, is all the twin needs.
+            if (std::find(seg_atoms.begin(), seg_atoms.end(), lit_atom) == seg_atoms.end()) seg_atoms.push_back(lit_atom);
+            parts.push_back(lit_atom);
+            continue;
+          }
           const std::string part_id = "\x01homophone-part:" + key;
           int p;
           if (auto it = atom_index.find(part_id); it != atom_index.end()) {
