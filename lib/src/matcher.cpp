@@ -776,6 +776,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.literal_entries.push_back(entry);
   };
   std::unordered_map<std::string, int> atom_index;
+  atom_index.reserve(1 << 15);  // tens of thousands of atoms with their variants and homophones
   bool failed = false;
 
   auto error = [&](const SourceLocation& where, std::string message) {
