@@ -1,11 +1,14 @@
 // matcher: a RuleSet compiled once into an immutable object that finds which rules
 // fire in a normalized transcript, and where.
 //
-// Every keyword and pattern of every rule is one "atom". All atoms go into one
-// multi-pattern matcher (RE2::Set), run once over the text; only the atoms it reports
-// are then run on their own to find their spans, and only the rules that own them are
-// evaluated. Combinations (all_of / n_of within N characters) are decided on the
-// positions of their parts, never by a gap regex.
+// Every keyword and pattern of every rule is one "atom". Keywords, and the literals of
+// patterns made of literal sets and bounded gaps (decomposed into chains), go into one
+// multi-literal pass (Hyperscan, or RE2::Set), run once over the text and once over its
+// homophone view; the remaining patterns run through RE2 only on the lines that hold
+// their required substrings. Only the atoms reported are then searched for their
+// spans, and only the rules that own them are evaluated. Combinations (all_of / n_of
+// within N characters) are decided on the positions of their parts, never by a gap
+// regex.
 //
 // Order of calls: CompileRules() -> (ok) -> Match() any number of times, from any
 // number of threads.
@@ -94,7 +97,8 @@ class CompiledRules {
   // Return how atom `atom` relates to what the rule wrote: "" (as written),
   // "variant spelling of 微信", or "homophone of 返利".
   std::string_view AtomNote(uint32_t atom) const;
-  // Return true iff `atom` matches homophones (its hits weigh less).
+  // Return true iff `atom` matches homophones (hits say so, and weigh
+  // ScoreOptions::homophone_factor of the rule weight).
   bool IsHomophoneAtom(uint32_t atom) const;
 
   ~CompiledRules();
