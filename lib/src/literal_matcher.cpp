@@ -120,7 +120,11 @@ class HyperscanMatcher final : public LiteralMatcher {
   bool Load(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return false;
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) return false;
+    std::string bytes(size, '\0');
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) return false;
     hs_database_t* db = nullptr;
     if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return false;
     if (hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) {
