@@ -10,7 +10,7 @@ from fstest import BINARY, SHIPPED_RULES, SOURCE, TempDirTest, jsonl, run
 EVADE = os.path.join(SOURCE, "tests/tools/evade.py")
 TABLES = os.path.join(os.path.dirname(BINARY), "lib/generated/unitables.inc")
 DATA = os.path.join(SOURCE, "tests/data/evasion")
-KINDS = ["traditional", "fullwidth", "separators", "zerowidth", "variants", "all"]
+KINDS = ["traditional", "fullwidth", "separators", "zerowidth", "variants", "all", "homophones"]
 
 
 class EvasionTest(TempDirTest):
@@ -37,6 +37,27 @@ class EvasionTest(TempDirTest):
                     text = open(os.path.join(out, name), encoding="utf-8").read().encode("utf-8")
                     for ev in e["evidence"]:
                         self.assertEqual(text[ev["offset"]:ev["offset"] + ev["length"]].decode("utf-8"), ev["text"])
+
+    def test_misheard_script_keeps_label_and_risk(self):
+        # Speech recognition's homophones in a fake-support call of moderate risk (the
+        # evasion files above score near 100 either way), and in an honest courier call.
+        cases = [
+            ("客服：您好，这里是抖音客服，您之前误开通了抖音会员，下个月开始每月自动扣费五百元。",
+             "客服：您好，这里是抖音刻服，您之前误开通了抖音汇员，下个月开始每月自动扣废五百元。"),
+            ("快递员：您好，您的快递到了，放在小区门口的快递柜里，取件码是三八六二。",
+             "快递员：您好，您的块递到了，放在小区门口的快递贵里，取件码是三八六二。"),
+        ]
+        for plain_text, heard_text in cases:
+            with self.subTest(text=plain_text):
+                plain = jsonl(run(["scan", "--rules", SHIPPED_RULES, "--output", "jsonl", "-"], stdin=plain_text).stdout)[0]
+                heard = jsonl(run(["scan", "--rules", SHIPPED_RULES, "--output", "jsonl", "-"], stdin=heard_text).stdout)[0]
+                self.assertEqual(heard["label"], plain["label"])
+                self.assertLessEqual(abs(heard["risk"] - plain["risk"]), 5, (plain["risk"], heard["risk"]))
+        heard = jsonl(run(["scan", "--rules", SHIPPED_RULES, "--output", "jsonl", "-"], stdin=cases[0][1]).stdout)[0]
+        self.assertEqual(heard["label"], "impersonation_cs")
+        notes = {n for e in heard["evidence"] for n in e.get("normalizations", [])}
+        self.assertIn("homophone of 会员", notes)
+        self.assertIn("homophone of 扣费", notes)
 
     def test_evader_is_deterministic(self):
         a, b = os.path.join(self.dir, "a"), os.path.join(self.dir, "b")
