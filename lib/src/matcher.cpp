@@ -139,7 +139,7 @@ int MaxSubstitutions(std::string_view literal) { return HanCount(literal) / 2; }
 
 // Return true iff the characters at [begin, end) of `text` are not a word of their own
 // and not part of a longer word, by ICU's Chinese word dictionary: 返力 (返/力) can be
-// 返利 misheard, but 一会 (a word) is not 易会, and 某银 in 某银行 is not 某音. Speech
+// 返利 misheard, but 克服 (a word) is not 客服, and 某银 in 某银行 is not 某音. Speech
 // recognition writes wrong characters where it hears a word it does not know; a real
 // word in their place is most likely what was said.
 bool NotAWord(std::string_view text, std::size_t begin, std::size_t end) {
