@@ -99,6 +99,14 @@ std::string FormatResult(const Job& job, const Result& r, const OutputOptions& o
       out.reserve(256 + r.evidence.size() * 160);
       auto str = [&](std::string_view v) { AppendJsonString(&out, v); };
       auto num = [&](double v) { fmt::format_to(std::back_inserter(out), "{}", Json(v).dump()); };
+      auto list = [&](std::string_view key, const std::vector<std::string>& values) {
+        fmt::format_to(std::back_inserter(out), ",\"{}\":[", key);
+        for (std::size_t n = 0; n < values.size(); ++n) {
+          if (n > 0) out += ',';
+          str(values[n]);
+        }
+        out += ']';
+      };
       out += "{\"id\":";
       str(r.id);
       if (!job.from_jsonl) {
@@ -134,14 +142,7 @@ std::string FormatResult(const Job& job, const Result& r, const OutputOptions& o
         fmt::format_to(std::back_inserter(out), ",\"line\":{},\"column\":{},\"offset\":{},\"length\":{},\"speaker\":",
                        e.line, e.column, e.offset, e.length);
         str(e.speaker);
-        if (!e.normalizations.empty()) {
-          out += ",\"normalizations\":[";
-          for (std::size_t n = 0; n < e.normalizations.size(); ++n) {
-            if (n > 0) out += ',';
-            str(e.normalizations[n]);
-          }
-          out += ']';
-        }
+        if (!e.normalizations.empty()) list("normalizations", e.normalizations);
         if (o.explain) {
           out += ",\"normalized\":";
           str(e.normalized);
@@ -151,14 +152,7 @@ std::string FormatResult(const Job& job, const Result& r, const OutputOptions& o
         out += '}';
       }
       out += ']';
-      if (!job.warnings.empty()) {
-        out += ",\"warnings\":[";
-        for (std::size_t n = 0; n < job.warnings.size(); ++n) {
-          if (n > 0) out += ',';
-          str(job.warnings[n]);
-        }
-        out += ']';
-      }
+      if (!job.warnings.empty()) list("warnings", job.warnings);
       out += "}\n";
       return out;
     }
