@@ -106,7 +106,11 @@ int HanCount(std::string_view s) {
 // code point by code point; -1 when the two do not line up (lengths or boundaries) or
 // when a differing character, in `text` or in `literal`, is one of `never` (the rule
 // set's not_misheard).
-int Substitutions(std::string_view text, std::size_t pos, std::string_view literal, const std::set<char32_t>& never) {
+// `edges`, when given, gets bit 0 when the first code point differs, bit 1 when the last
+// one does.
+int Substitutions(std::string_view text, std::size_t pos, std::string_view literal, const std::set<char32_t>& never,
+                  int* edges = nullptr) {
+  if (edges != nullptr) *edges = 0;
   if (pos + literal.size() > text.size()) return -1;
   const std::string_view t = text.substr(pos, literal.size());
   int diff = 0;
@@ -125,6 +129,7 @@ int Substitutions(std::string_view text, std::size_t pos, std::string_view liter
         if (never.count(static_cast<char32_t>(heard)) != 0 || never.count(static_cast<char32_t>(meant)) != 0) return -1;
       }
       ++diff;
+      if (edges != nullptr) *edges |= (i == 0 ? 1 : 0) | (i + n == t.size() ? 2 : 0);
     }
     i += n;
   }
@@ -137,12 +142,16 @@ int Substitutions(std::string_view text, std::size_t pos, std::string_view liter
 // sounds alike.
 int MaxSubstitutions(std::string_view literal) { return HanCount(literal) / 2; }
 
-// Return true iff the characters at [begin, end) of `text` are not a word of their own
-// and not part of a longer word, by ICU's Chinese word dictionary: 返力 (返/力) can be
-// 返利 misheard, but 克服 (a word) is not 客服, and 某银 in 某银行 is not 某音. Speech
-// recognition writes wrong characters where it hears a word it does not know; a real
-// word in their place is most likely what was said.
-bool NotAWord(std::string_view text, std::size_t begin, std::size_t end) {
+// Return true iff `heard`, the characters at [begin, end) of `text`, can be `literal`
+// misheard, by ICU's Chinese word dictionary:
+// - `heard` is not a word of its own: 克服 is not 客服 (speech recognition writes wrong
+//   characters where it meets a word it does not know; a real word in their place is
+//   most likely what was said);
+// - a changed first or last character (bits 0 and 1 of `edges`) does not make a word
+//   with the text beside it: 某银 in 某银行 is not 某音;
+// - `literal` put in its place stands as a word of that sentence: 下价 in 改一下价 is not
+//   下架, since 改一下架 reads 改/一下/架.
+bool NotAWord(std::string_view text, std::size_t begin, std::size_t end, std::string_view literal, int edges) {
   thread_local std::unique_ptr<icu::BreakIterator> words = [] {
     UErrorCode status = U_ZERO_ERROR;
     std::unique_ptr<icu::BreakIterator> it(icu::BreakIterator::createWordInstance(icu::Locale::getChinese(), status));
@@ -166,13 +175,23 @@ bool NotAWord(std::string_view text, std::size_t begin, std::size_t end) {
   };
   const std::size_t from = back(begin, 6), to = forward(end, 6);
   const icu::UnicodeString before = icu::UnicodeString::fromUTF8(text.substr(from, begin - from));
+  const icu::UnicodeString after = icu::UnicodeString::fromUTF8(text.substr(end, to - end));
+  const int32_t b = before.length();
+  // As heard.
   const icu::UnicodeString span = icu::UnicodeString::fromUTF8(text.substr(begin, end - begin));
   icu::UnicodeString context = before;
-  context.append(span).append(icu::UnicodeString::fromUTF8(text.substr(end, to - end)));
+  context.append(span).append(after);
   words->setText(context);
-  const int32_t b = before.length(), e = b + span.length();
-  if (!words->isBoundary(b) || !words->isBoundary(e)) return false;  // part of a longer word
-  return words->following(b) < e;  // not one word itself
+  int32_t e = b + span.length();
+  if (((edges & 1) && !words->isBoundary(b)) || ((edges & 2) && !words->isBoundary(e))) return false;
+  if (words->following(b) >= e) return false;
+  // As meant.
+  const icu::UnicodeString meant = icu::UnicodeString::fromUTF8(literal);
+  context = before;
+  context.append(meant).append(after);
+  words->setText(context);
+  e = b + meant.length();
+  return ((edges & 1) || words->isBoundary(b)) && ((edges & 2) || words->isBoundary(e));
 }
 
 }  // namespace
@@ -266,7 +285,7 @@ struct CompiledRules::Impl {
     uint32_t epoch = 0;
     std::vector<uint32_t> atom_seen;
     std::vector<uint32_t> rule_seen;
-    std::unordered_map<uint64_t, bool> not_a_word;  // (begin << 32 | end) -> NotAWord
+    std::unordered_map<uint64_t, bool> not_a_word;  // hash of (begin, end, literal) -> NotAWord
   };
   uint64_t id = detail::NextInstanceId();
 
@@ -338,9 +357,11 @@ struct CompiledRules::Impl {
         // A homophone hit where the keyword itself stands is the keyword's, not ours;
         // one that changes too much of the keyword is another word.
         if (homophone) {
-          const int d = Substitutions(text, pos, atom_exact[a], not_misheard);
+          int edges = 0;
+          const int d = Substitutions(text, pos, atom_exact[a], not_misheard, &edges);
           if (d <= 0 || d > MaxSubstitutions(atom_exact[a]) ||
-              !NotAWordCached(s, static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + lit.size()))) {
+              !NotAWordCached(s, static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + lit.size()), atom_exact[a],
+                              edges)) {
             continue;
           }
         }
@@ -435,18 +456,22 @@ struct CompiledRules::Impl {
     int best = -1;
     for (const auto& [exact, key] : candidates) {
       if (key.size() != sp.end - sp.begin || s.homophone_text.compare(sp.begin, key.size(), key) != 0) continue;
-      const int d = Substitutions(text, sp.begin, exact, not_misheard);
+      int edges = 0;
+      const int d = Substitutions(text, sp.begin, exact, not_misheard, &edges);
       if (d == 0) return 0;
-      if (d > 0 && d <= MaxSubstitutions(exact) && (best < 0 || d < best) && NotAWordCached(s, sp.begin, sp.end)) best = d;
+      if (d > 0 && d <= MaxSubstitutions(exact) && (best < 0 || d < best) &&
+          NotAWordCached(s, sp.begin, sp.end, exact, edges)) {
+        best = d;
+      }
     }
     return best;
   }
 
   // NotAWord, remembered for this transcript: many literals share a place.
-  bool NotAWordCached(Scratch& s, uint32_t begin, uint32_t end) const {
-    const uint64_t key = (static_cast<uint64_t>(begin) << 32) | end;
+  bool NotAWordCached(Scratch& s, uint32_t begin, uint32_t end, std::string_view literal, int edges) const {
+    const uint64_t key = ((static_cast<uint64_t>(begin) << 32) | end) ^ (std::hash<std::string_view>()(literal) << 1);
     if (auto it = s.not_a_word.find(key); it != s.not_a_word.end()) return it->second;
-    const bool r = NotAWord(s.text->text.text, begin, end);
+    const bool r = NotAWord(s.text->text.text, begin, end, literal, edges);
     s.not_a_word.emplace(key, r);
     return r;
   }

@@ -180,6 +180,10 @@ TEST_CASE("matcher: a homophone is never a dictionary word nor part of one") {
   CHECK_FALSE(Fires(*rules, "p", "我是某银行的人"));  // 银 belongs to 银行
   CHECK(Fires(*rules, "q", "联系刻服处理"));          // 刻 for 客
   CHECK_FALSE(Fires(*rules, "q", "我们一起克服困难"));  // 克服 is a word of its own
+  // The keyword put back must stand as a word: 改一下价 would be 改/一下/架, not 下架.
+  auto shelf = Compile("rules:\n" + RuleYaml("r", "    keywords: [下架]\n    pinyin: true\n"));
+  CHECK(Fires(*shelf, "r", "商品已经下价了"));  // 已经/下架/了
+  CHECK_FALSE(Fires(*shelf, "r", "我改一下价"));
 }
 
 TEST_CASE("matcher: not_misheard characters are never swapped, either way") {
