@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -208,6 +209,7 @@ struct CompiledRule {
   CompiledNode condition;
   bool has_unless = false;
   CompiledNode unless;
+  bool has_homophones = false;  // the condition has homophone atoms
   int unless_within = 10;
   std::vector<std::unique_ptr<RE2>> speakers;
 };
@@ -494,30 +496,38 @@ struct CompiledRules::Impl {
 
   // Return true iff `node` could match given which atoms the first pass reported:
   // a cheap test that spares the span search for rules whose other parts are absent.
-  bool Possible(const Scratch& s, const CompiledNode& node) const {
+  // With `exact_only`, homophone atoms do not count.
+  bool Possible(const Scratch& s, const CompiledNode& node, bool exact_only) const {
     switch (node.kind) {
       case Condition::Kind::leaf:
-        return std::any_of(node.atoms.begin(), node.atoms.end(),
-                           [&](int a) { return s.matched[static_cast<std::size_t>(a)] != 0; });
+        return std::any_of(node.atoms.begin(), node.atoms.end(), [&](int a) {
+          const auto i = static_cast<std::size_t>(a);
+          return s.matched[i] != 0 && !(exact_only && !atom_exact[i].empty());
+        });
       case Condition::Kind::any_of:
-        return std::any_of(node.parts.begin(), node.parts.end(), [&](const auto& p) { return Possible(s, p); });
+        return std::any_of(node.parts.begin(), node.parts.end(),
+                           [&](const auto& p) { return Possible(s, p, exact_only); });
       case Condition::Kind::all_of:
-        return std::all_of(node.parts.begin(), node.parts.end(), [&](const auto& p) { return Possible(s, p); });
+        return std::all_of(node.parts.begin(), node.parts.end(),
+                           [&](const auto& p) { return Possible(s, p, exact_only); });
       case Condition::Kind::n_of: {
         int n = 0;
-        for (const auto& p : node.parts) n += Possible(s, p) ? 1 : 0;
+        for (const auto& p : node.parts) n += Possible(s, p, exact_only) ? 1 : 0;
         return n >= node.n;
       }
     }
     return false;
   }
 
-  std::vector<NodeMatch> Eval(Scratch& s, const CompiledNode& node, const CompiledRule* speaker_rule) const {
-    if (node.kind != Condition::Kind::leaf && !Possible(s, node)) return {};
+  // Return the matches of `node`; with `exact_only`, homophone atoms are left out.
+  std::vector<NodeMatch> Eval(Scratch& s, const CompiledNode& node, const CompiledRule* speaker_rule,
+                              bool exact_only) const {
+    if (node.kind != Condition::Kind::leaf && !Possible(s, node, exact_only)) return {};
     std::vector<NodeMatch> out;
     if (node.kind == Condition::Kind::leaf) {
       for (int atom : node.atoms) {
         if (!s.matched[static_cast<std::size_t>(atom)]) continue;
+        if (exact_only && !atom_exact[static_cast<std::size_t>(atom)].empty()) continue;
         for (const Span& sp : AtomSpans(s, atom)) {
           if (speaker_rule && !SpeakerOk(s, *speaker_rule, sp.begin)) continue;
           out.push_back({sp.begin, sp.end, {sp}});
@@ -529,7 +539,7 @@ struct CompiledRules::Impl {
     }
     std::vector<std::vector<NodeMatch>> parts;
     parts.reserve(node.parts.size());
-    for (const auto& p : node.parts) parts.push_back(Eval(s, p, speaker_rule));
+    for (const auto& p : node.parts) parts.push_back(Eval(s, p, speaker_rule, exact_only));
     if (node.kind == Condition::Kind::any_of) {
       for (auto& p : parts) std::move(p.begin(), p.end(), std::back_inserter(out));
       std::sort(out.begin(), out.end(), [](const NodeMatch& a, const NodeMatch& b) { return a.begin < b.begin; });
@@ -580,20 +590,29 @@ struct CompiledRules::Impl {
   RuleHit EvalRule(Scratch& s, std::size_t index, const Rule& rule) const {
     const CompiledRule& cr = rules[index];
     RuleHit hit{&rule, {}, 0};
-    std::vector<NodeMatch> matches = Eval(s, cr.condition, &cr);
-    if (matches.empty()) return hit;
-    if (cr.has_unless) {
-      std::vector<NodeMatch> unless = Eval(s, cr.unless, nullptr);
-      if (!unless.empty()) {
-        if (cr.unless_within < 0) return hit;
-        const auto w = static_cast<uint32_t>(cr.unless_within);
-        std::erase_if(matches, [&](const NodeMatch& m) {
-          const uint32_t mb = Chars(s, m.begin), me = Chars(s, m.end);
-          return std::any_of(unless.begin(), unless.end(), [&](const NodeMatch& u) {
-            return Chars(s, u.begin) < me + w && Chars(s, u.end) + w > mb;
+    // The words as written first: a rule that fires on them needs no homophone search
+    // (most of the matching cost) and shows them as its evidence. Only when it does not
+    // are homophones looked at. Exceptions (`unless`) always count their homophones.
+    std::vector<NodeMatch> matches;
+    std::optional<std::vector<NodeMatch>> unless;
+    for (const bool exact_only : {true, false}) {
+      if (!exact_only && !cr.has_homophones) break;
+      matches = Eval(s, cr.condition, &cr, exact_only);
+      if (matches.empty()) continue;
+      if (cr.has_unless) {
+        if (!unless) unless = Eval(s, cr.unless, nullptr, /*exact_only=*/false);
+        if (!unless->empty()) {
+          if (cr.unless_within < 0) return hit;
+          const auto w = static_cast<uint32_t>(cr.unless_within);
+          std::erase_if(matches, [&](const NodeMatch& m) {
+            const uint32_t mb = Chars(s, m.begin), me = Chars(s, m.end);
+            return std::any_of(unless->begin(), unless->end(), [&](const NodeMatch& u) {
+              return Chars(s, u.begin) < me + w && Chars(s, u.end) + w > mb;
+            });
           });
-        });
+        }
       }
+      if (!matches.empty()) break;
     }
     if (matches.empty()) return hit;
     hit.parts = std::move(matches.front().parts);
@@ -1042,6 +1061,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     }
     std::vector<int> atoms;
     collect_atoms(collect_atoms, cr.condition, &atoms);
+    cr.has_homophones = std::any_of(atoms.begin(), atoms.end(),
+                                    [&](int a) { return !impl.atom_exact[static_cast<std::size_t>(a)].empty(); });
     std::sort(atoms.begin(), atoms.end());
     atoms.erase(std::unique(atoms.begin(), atoms.end()), atoms.end());
     for (int a : atoms) impl.atom_rules[static_cast<std::size_t>(a)].push_back(static_cast<int>(r));
