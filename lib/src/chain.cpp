@@ -22,6 +22,7 @@ struct Item {
   bool is_gap = false;
   std::vector<std::string> literals;
   Gap gap;
+  std::vector<char32_t> class_chars;  // a positive class: its characters, for a repeat
 };
 
 void AppendUtf8(char32_t c, std::string* out) {
@@ -80,7 +81,7 @@ class Parser {
     if (c == '.') {
       ++i_;
       item->is_gap = true;
-      item->gap.excluded = {U'\n'};
+      item->gap.chars = {U'\n'};
       return true;
     }
     std::string lit;
@@ -185,12 +186,14 @@ class Parser {
           std::string s;
           AppendUtf8(c, &s);
           chars.push_back(std::move(s));
+          item->class_chars.push_back(c);
         }
         continue;
       }
       if (negated) {
         excluded.push_back(Decode(lit));
       } else {
+        item->class_chars.push_back(Decode(lit));
         chars.push_back(std::move(lit));
       }
     }
@@ -200,7 +203,7 @@ class Parser {
       std::sort(excluded.begin(), excluded.end());
       excluded.erase(std::unique(excluded.begin(), excluded.end()), excluded.end());
       item->is_gap = true;
-      item->gap.excluded = std::move(excluded);
+      item->gap.chars = std::move(excluded);
       return true;
     }
     if (chars.empty()) return false;
@@ -237,7 +240,16 @@ class Parser {
       return AtEnd() || (p_[i_] != '*' && p_[i_] != '+' && p_[i_] != '?' && p_[i_] != '{');
     }
     if (c != '{') return true;
-    if (!item->is_gap) return false;
+    if (!item->is_gap) {
+      // A bounded repeat of a positive class: a gap of its characters.
+      if (item->class_chars.empty()) return false;
+      std::sort(item->class_chars.begin(), item->class_chars.end());
+      item->class_chars.erase(std::unique(item->class_chars.begin(), item->class_chars.end()), item->class_chars.end());
+      item->is_gap = true;
+      item->gap.negated = false;
+      item->gap.chars = item->class_chars;
+      item->literals.clear();
+    }
     ++i_;
     uint32_t lo = 0, hi = 0;
     if (!ParseNumber(&lo)) return false;
@@ -314,7 +326,7 @@ bool BuildChains(std::vector<Item> items, std::vector<Chain>* out) {
       if (it->is_gap) {
         if (!pending) {
           pending = it->gap;
-        } else if (pending->excluded == it->gap.excluded) {
+        } else if (pending->negated == it->gap.negated && pending->chars == it->gap.chars) {
           pending->min += it->gap.min;
           pending->max += it->gap.max;
         } else {
@@ -416,7 +428,8 @@ std::vector<Occurrence> MatchChain(const Chain& chain, std::string_view text,
     memo = -1;
     const Gap& gap = chain.gaps[i];
     const uint32_t from = occurrences[i][j].end;
-    // The first excluded character at or after `from`, looking no further than the gap.
+    // The first character at or after `from` that the gap may not hold, looking no
+    // further than the gap.
     uint32_t barrier = static_cast<uint32_t>(text.size());
     {
       auto k = static_cast<int32_t>(from);
@@ -424,7 +437,8 @@ std::vector<Occurrence> MatchChain(const Chain& chain, std::string_view text,
         const int32_t at = k;
         UChar32 c = 0;
         U8_NEXT(bytes, k, size, c);
-        if (std::binary_search(gap.excluded.begin(), gap.excluded.end(), static_cast<char32_t>(c))) {
+        const bool listed = std::binary_search(gap.chars.begin(), gap.chars.end(), static_cast<char32_t>(c));
+        if (listed == gap.negated || c == '\n') {
           barrier = static_cast<uint32_t>(at);
           break;
         }

@@ -10,9 +10,10 @@
 // with none of the gap's excluded characters in between. Existence of a match is
 // exactly what RE2 decides; spans may differ in where they end (RE2's greedy gaps).
 //
-// Anything outside the subset understood here (classes other than small literal sets
-// and negated gaps, \d, +, *, anchors, flags, repeats on literals, leading gaps with a
-// minimum...) is not decomposed and stays an RE2 pattern.
+// Anything outside the subset understood here (\d, \s, \p{..}, +, *, anchors, flags,
+// repeats on literals or groups, gaps inside groups, leading or trailing gaps with a
+// minimum...) is not decomposed and stays an RE2 pattern. Small classes are literal
+// sets ([一二三]) or, with a bounded repeat ([个下我一]{0,3}), gaps of those characters.
 #pragma once
 
 #include <cstdint>
@@ -23,12 +24,14 @@
 
 namespace fraudscan::detail {
 
-// Characters between two literal sets: min..max code points, none of them in `excluded`
-// (which always holds '\n': patterns never cross a line).
+// Characters between two literal sets: min..max code points, none of them in `chars`
+// (a negated class or `.`: `chars` always holds '\n', patterns never cross a line), or,
+// when !negated, all of them in `chars` (a class with a bounded repeat, [个下我一]{0,3}).
 struct Gap {
   uint32_t min = 0;
   uint32_t max = 0;
-  std::vector<char32_t> excluded;  // sorted
+  bool negated = true;
+  std::vector<char32_t> chars;  // sorted
   bool operator==(const Gap&) const = default;
 };
 

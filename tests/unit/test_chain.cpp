@@ -76,7 +76,8 @@ TEST_CASE("chain: the shapes that decompose") {
   REQUIRE(chain.gaps.size() == 1);
   CHECK(chain.gaps[0].min == 0);
   CHECK(chain.gaps[0].max == 6);
-  CHECK(chain.gaps[0].excluded == std::vector<char32_t>{U'\n', U'。', U'！', U'？'});
+  CHECK(chain.gaps[0].negated);
+  CHECK(chain.gaps[0].chars == std::vector<char32_t>{U'\n', U'。', U'！', U'？'});
 
   // An optional segment between gaps: one chain with it, one without (gaps summed).
   c = DecomposePattern("投资[^。\\n]{0,8}(公司)?[^。\\n]{0,6}经理");
@@ -92,6 +93,13 @@ TEST_CASE("chain: the shapes that decompose") {
   REQUIRE(c->size() == 2);
   CHECK((*c)[0].segments[0] == std::vector<std::string>{"翻一倍", "翻两倍"});
   CHECK((*c)[1].segments[0] == std::vector<std::string>{"app.下载"});
+
+  // A bounded repeat of a small class is a gap of those characters.
+  c = DecomposePattern("加[个下我一]{0,3}(微信|qq)");
+  REQUIRE(c.has_value());
+  REQUIRE(c->front().gaps.size() == 1);
+  CHECK_FALSE(c->front().gaps[0].negated);
+  CHECK(c->front().gaps[0].chars == std::vector<char32_t>{U'一', U'下', U'个', U'我'});
 
   // A group around the whole pattern is its top level.
   c = DecomposePattern("((订单|包裹)[^。\\n]{0,25}(异常|丢失)|质量问题|(?:误操作))");
@@ -116,6 +124,10 @@ TEST_CASE("chain: agrees with RE2 on gaps, barriers and overlaps") {
   CheckAgainstRe2("(拨打|致电).{2,6}(电话|号码)", lines);
   CheckAgainstRe2("拨打[^。]{0,3}(客服)?[^。]{0,2}(电话|号码)", lines);
   CheckAgainstRe2("客服[^。]?电话|拨打[^。]{1,1}客服", lines);
+  const std::vector<std::string> add = {"加微信", "加个微信", "加我一下微信", "加我一下下微信", "加了微信", "加下qq",
+                                        "加 个微信", "加个我一下微信"};
+  CheckAgainstRe2("加[个下我一]{0,3}(微信|qq)", add);
+  CheckAgainstRe2("加[个下我一]{1,2}微信", add);
 }
 
 TEST_CASE("chain: every shipped pattern that decomposes agrees with RE2 on the corpus") {
