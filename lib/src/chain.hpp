@@ -7,7 +7,7 @@
 // of this shape is decomposed into Chains: a list of literal sets and the gaps between
 // them. The literals join the first-pass literal engine like keywords, and a chain
 // matches where an occurrence of each set follows the previous one within its gap,
-// with none of the gap's excluded characters in between. Existence of a match is
+// with only characters the gap allows in between. Existence of a match is
 // exactly what RE2 decides; spans may differ in where they end (RE2's greedy gaps).
 //
 // Anything outside the subset understood here (\d, \s, \p{..}, +, *, anchors, flags,
