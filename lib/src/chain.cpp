@@ -23,6 +23,9 @@ struct Item {
   std::vector<std::string> literals;
   Gap gap;
   std::vector<char32_t> class_chars;  // a positive class: its characters, for a repeat
+  // A group whose alternatives hold gaps: one item list per alternative (then neither
+  // `literals` nor `gap` is used). Flatten() turns them into separate branches.
+  std::vector<std::vector<Item>> choices;
 };
 
 void AppendUtf8(char32_t c, std::string* out) {
@@ -123,7 +126,8 @@ class Parser {
     return true;
   }
 
-  // (...) or (?:...) holding alternatives of literals only.
+  // (...) or (?:...): alternatives of literals become one literal set; alternatives
+  // that hold gaps (除非[^。]{0,3}支付) become choices, each its own branch later.
   bool ParseGroup(Item* item) {
     ++i_;
     if (p_.substr(i_, 2) == "?:") {
@@ -131,25 +135,35 @@ class Parser {
     } else if (!AtEnd() && p_[i_] == '?') {
       return false;  // flags, named groups and the like
     }
-    std::vector<std::string> all;
+    std::vector<std::vector<Item>> alternatives;
     for (;;) {
-      std::vector<Item> seq;
-      if (!ParseSequence(&seq)) return false;
-      std::vector<std::string> set = {""};
-      for (const Item& it : seq) {
-        if (it.is_gap) return false;
-        std::vector<std::string> next;
-        if (!Product(set, it.literals, &next)) return false;
-        set = std::move(next);
-      }
-      all.insert(all.end(), set.begin(), set.end());
-      if (all.size() > kMaxLiterals) return false;
+      alternatives.emplace_back();
+      if (!ParseSequence(&alternatives.back())) return false;
+      if (alternatives.size() > kMaxChains) return false;
       if (AtEnd()) return false;
       if (p_[i_] == ')') {
         ++i_;
         break;
       }
       ++i_;  // '|'
+    }
+    const bool literal_only = std::all_of(alternatives.begin(), alternatives.end(), [](const auto& seq) {
+      return std::all_of(seq.begin(), seq.end(), [](const Item& it) { return !it.is_gap && it.choices.empty(); });
+    });
+    if (!literal_only) {
+      item->choices = std::move(alternatives);
+      return true;
+    }
+    std::vector<std::string> all;
+    for (const auto& seq : alternatives) {
+      std::vector<std::string> set = {""};
+      for (const Item& it : seq) {
+        std::vector<std::string> next;
+        if (!Product(set, it.literals, &next)) return false;
+        set = std::move(next);
+      }
+      all.insert(all.end(), set.begin(), set.end());
+      if (all.size() > kMaxLiterals) return false;
     }
     std::sort(all.begin(), all.end());
     all.erase(std::unique(all.begin(), all.end()), all.end());
@@ -229,9 +243,12 @@ class Parser {
     if (AtEnd()) return true;
     const char c = p_[i_];
     if (c == '*' || c == '+') return false;
+    if (!item->choices.empty() && c != '?') return c != '{' && c != '*' && c != '+';
     if (c == '?') {
       ++i_;
-      if (item->is_gap) {
+      if (!item->choices.empty()) {
+        item->choices.emplace_back();  // the group may be absent
+      } else if (item->is_gap) {
         item->gap.min = 0;
       } else {
         item->literals.emplace_back();
@@ -396,14 +413,50 @@ std::string_view Unwrap(std::string_view pattern) {
   }
 }
 
+namespace {
+
+// Append to `out` every item list that `items` stands for once each choice is made;
+// false when there would be more than kMaxChains.
+bool Flatten(const std::vector<Item>& items, std::vector<std::vector<Item>>* out) {
+  std::vector<std::vector<Item>> lists(1);
+  for (const Item& it : items) {
+    if (it.choices.empty()) {
+      for (auto& l : lists) l.push_back(it);
+      continue;
+    }
+    std::vector<std::vector<Item>> alternatives;
+    for (const auto& choice : it.choices) {
+      if (!Flatten(choice, &alternatives)) return false;
+    }
+    std::vector<std::vector<Item>> next;
+    for (const auto& l : lists) {
+      for (const auto& alt : alternatives) {
+        next.push_back(l);
+        next.back().insert(next.back().end(), alt.begin(), alt.end());
+        if (next.size() > kMaxChains) return false;
+      }
+    }
+    lists = std::move(next);
+  }
+  if (out->size() + lists.size() > kMaxChains) return false;
+  out->insert(out->end(), std::make_move_iterator(lists.begin()), std::make_move_iterator(lists.end()));
+  return true;
+}
+
+}  // namespace
+
 std::optional<std::vector<Chain>> DecomposePattern(std::string_view pattern) {
   pattern = Unwrap(pattern);
   if (pattern.empty()) return std::nullopt;
   std::vector<std::vector<Item>> branches;
   Parser parser(pattern);
   if (!parser.ParseTop(&branches)) return std::nullopt;
+  std::vector<std::vector<Item>> flat;
+  for (const auto& branch : branches) {
+    if (!Flatten(branch, &flat)) return std::nullopt;
+  }
   std::vector<Chain> chains;
-  for (auto& branch : branches) {
+  for (auto& branch : flat) {
     if (!BuildChains(std::move(branch), &chains)) return std::nullopt;
   }
   return chains;

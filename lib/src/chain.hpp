@@ -11,8 +11,9 @@
 // exactly what RE2 decides; spans may differ in where they end (RE2's greedy gaps).
 //
 // Anything outside the subset understood here (\d, \s, \p{..}, +, *, anchors, flags,
-// repeats on literals or groups, gaps inside groups, leading or trailing gaps with a
-// minimum...) is not decomposed and stays an RE2 pattern. Small classes are literal
+// repeats on literals or groups, leading or trailing gaps with a minimum...) is not
+// decomposed and stays an RE2 pattern. A group whose alternatives hold gaps gives one
+// chain per alternative. Small classes are literal
 // sets ([一二三]) or, with a bounded repeat ([个下我一]{0,3}), gaps of those characters.
 #pragma once
 

@@ -101,6 +101,11 @@ TEST_CASE("chain: the shapes that decompose") {
   CHECK_FALSE(c->front().gaps[0].negated);
   CHECK(c->front().gaps[0].chars == std::vector<char32_t>{U'一', U'下', U'个', U'我'});
 
+  // A group whose alternatives hold gaps: each alternative its own chain.
+  c = DecomposePattern("(需缴纳|除非[^。]{0,3}支付)[^。]{0,6}保证金");
+  REQUIRE(c.has_value());
+  CHECK(c->size() == 2);
+
   // A group around the whole pattern is its top level.
   c = DecomposePattern("((订单|包裹)[^。\\n]{0,25}(异常|丢失)|质量问题|(?:误操作))");
   REQUIRE(c.has_value());
@@ -128,6 +133,10 @@ TEST_CASE("chain: agrees with RE2 on gaps, barriers and overlaps") {
                                         "加 个微信", "加个我一下微信"};
   CheckAgainstRe2("加[个下我一]{0,3}(微信|qq)", add);
   CheckAgainstRe2("加[个下我一]{1,2}微信", add);
+  const std::vector<std::string> fee = {"需缴纳六百元保证金", "除非先支付保证金", "除非你今天先支付两百保证金",
+                                        "除非。支付保证金", "支付保证金", "需缴纳。保证金", "还需要交保证金"};
+  CheckAgainstRe2("(需缴纳|除非[^。]{0,3}支付)[^。]{0,6}保证金", fee);
+  CheckAgainstRe2("(还需要|(除非|只有)[^。]{0,3}(支付|交))?[^。]{0,6}保证金", fee);
 }
 
 TEST_CASE("chain: every shipped pattern that decomposes agrees with RE2 on the corpus") {
