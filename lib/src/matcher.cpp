@@ -150,8 +150,8 @@ int MaxSubstitutions(std::string_view literal) { return HanCount(literal) / 2; }
 //   most likely what was said);
 // - a changed first or last character (bits 0 and 1 of `edges`) does not make a word
 //   with the text beside it: 某银 in 某银行 is not 某音;
-// - a two-character `literal`, put in its place, stands as a word of that sentence:
-//   下价 in 改一下价 is not 下架, since 改一下架 reads 改/一下/架.
+// - a two-character `literal`, put in its place, starts a word of that sentence: 下价
+//   in 改一下价 is not 下架, since 改一下架 reads 改/一下/架.
 bool NotAWord(std::string_view text, std::size_t begin, std::size_t end, std::string_view literal, int edges) {
   thread_local std::unique_ptr<icu::BreakIterator> words = [] {
     UErrorCode status = U_ZERO_ERROR;
@@ -186,15 +186,18 @@ bool NotAWord(std::string_view text, std::size_t begin, std::size_t end, std::st
   int32_t e = b + span.length();
   if (((edges & 1) && !words->isBoundary(b)) || ((edges & 2) && !words->isBoundary(e))) return false;
   if (words->following(b) >= e) return false;
-  // As meant, for a two-character literal: longer literals of patterns are often pieces
-  // of phrases (额度已, 平台上挂) that need not align with words.
+  // As meant, for a two-character literal whose first character was heard right: it
+  // must start a word of the sentence (改一下价 reads 改/一下/架, so not 下架). Longer
+  // literals of patterns are often pieces of phrases (额度已, 平台上挂) that need not
+  // align with words, and ICU glues particles to a word's end (拉/黑了), so the end is
+  // not checked.
   const icu::UnicodeString meant = icu::UnicodeString::fromUTF8(literal);
   if (meant.countChar32() > 2) return true;
   context = before;
   context.append(meant).append(after);
   words->setText(context);
   e = b + meant.length();
-  return ((edges & 1) || words->isBoundary(b)) && ((edges & 2) || words->isBoundary(e));
+  return (edges & 1) || words->isBoundary(b);
 }
 
 }  // namespace
