@@ -254,11 +254,16 @@ struct CompiledRules::Impl {
   struct ChainGroup {
     std::vector<detail::Chain> chains;
     std::vector<std::vector<std::vector<int>>> segment_atoms;  // chain -> segment -> atoms
+    std::vector<std::vector<uint32_t>> segment_ids;            // chain -> segment -> id
     // Homophone twins only: chain -> segment -> (literal, its homophone key).
     std::vector<std::vector<std::vector<std::pair<std::string, std::string>>>> homophones;
   };
   std::vector<ChainGroup> chain_groups;
   std::vector<int> atom_chain;                     // atom -> its group, or -1
+  // Every segment of every chain has an id; segments_of_atom lists those an atom is in,
+  // so that one pass over the atoms found tells which segments have a literal.
+  std::vector<std::vector<uint32_t>> segments_of_atom;
+  uint32_t segment_count = 0;
   // A decomposed pattern's homophone twin: the same chains over the homophone view,
   // whose parts are found in that view (atom_in_homophone_view); twin_of names the
   // exact pattern, whose matches the twin leaves to it.
@@ -292,6 +297,7 @@ struct CompiledRules::Impl {
     uint32_t epoch = 0;
     std::vector<uint32_t> atom_seen;
     std::vector<uint32_t> rule_seen;
+    std::vector<uint32_t> segment_seen;              // segment id -> epoch it had a literal
     std::unordered_map<uint64_t, bool> not_a_word;  // hash of (begin, end, literal) -> NotAWord
   };
   uint64_t id = detail::NextInstanceId();
@@ -310,12 +316,14 @@ struct CompiledRules::Impl {
       s.lines_list.clear();
       s.atom_seen.assign(atoms.size(), 0);
       s.rule_seen.assign(rules.size(), 0);
+      s.segment_seen.assign(segment_count, 0);
       s.epoch = 0;
       s.owner = id;
     }
     if (++s.epoch == 0) {  // wrapped: forget every mark
       std::fill(s.atom_seen.begin(), s.atom_seen.end(), 0);
       std::fill(s.rule_seen.begin(), s.rule_seen.end(), 0);
+      std::fill(s.segment_seen.begin(), s.segment_seen.end(), 0);
       s.epoch = 1;
     }
     for (int a : s.lines_list) {
@@ -484,10 +492,10 @@ struct CompiledRules::Impl {
   }
 
   // Return true iff every segment of chain `c` of `group` has a literal in the text.
+  // (Prepare marks the segments that have one, in Scratch::segment_seen.)
   bool ChainPossible(const Scratch& s, const ChainGroup& group, std::size_t c) const {
-    return std::all_of(group.segment_atoms[c].begin(), group.segment_atoms[c].end(), [&](const auto& seg) {
-      return std::any_of(seg.begin(), seg.end(), [&](int a) { return s.matched[static_cast<std::size_t>(a)] != 0; });
-    });
+    return std::all_of(group.segment_ids[c].begin(), group.segment_ids[c].end(),
+                       [&](uint32_t seg) { return s.segment_seen[seg] == s.epoch; });
   }
 
   bool SpeakerOk(const Scratch& s, const CompiledRule& rule, uint32_t pos) const {
@@ -660,6 +668,7 @@ struct CompiledRules::Impl {
       std::vector<int>& candidates = s.chain_candidates;
       candidates.clear();
       for (int a : s.matched_list) {
+        for (uint32_t seg : segments_of_atom[static_cast<std::size_t>(a)]) s.segment_seen[seg] = s.epoch;
         for (int c : part_of_chains[static_cast<std::size_t>(a)]) {
           uint32_t& seen = s.atom_seen[static_cast<std::size_t>(c)];
           if (seen == s.epoch) continue;
@@ -848,6 +857,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.twin_of.push_back(-1);
     impl.atom_in_homophone_view.push_back(0);
     impl.part_of_chains.emplace_back();
+    impl.segments_of_atom.emplace_back();
     atom_index.emplace(source, idx);
     return idx;
   };
@@ -883,12 +893,16 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       std::vector<int> parts;
       for (const detail::Chain& chain : *chains) {
         auto& segments = group.segment_atoms.emplace_back();
+        auto& ids = group.segment_ids.emplace_back();
         for (const auto& segment : chain.segments) {
           auto& seg_atoms = segments.emplace_back();
+          const uint32_t seg_id = impl.segment_count++;
+          ids.push_back(seg_id);
           for (const std::string& lit : segment) {
             const int p = add_atom_literal(RE2::QuoteMeta(lit), lit);
             seg_atoms.push_back(p);
             parts.push_back(p);
+            impl.segments_of_atom[static_cast<std::size_t>(p)].push_back(seg_id);
           }
         }
       }
@@ -958,9 +972,12 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     for (const auto& chain_atoms : source.segment_atoms) {
       auto& segments = group.segment_atoms.emplace_back();
       auto& literals = group.homophones.emplace_back();
+      auto& ids = group.segment_ids.emplace_back();
       for (const auto& seg : chain_atoms) {
         auto& seg_atoms = segments.emplace_back();
         auto& seg_literals = literals.emplace_back();
+        const uint32_t seg_id = impl.segment_count++;
+        ids.push_back(seg_id);
         for (int lit_atom : seg) {
           const std::string& exact = impl.atom_literal[static_cast<std::size_t>(lit_atom)];
           const std::string key = norm.HomophoneKey(exact);
@@ -968,7 +985,10 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
           if (MaxSubstitutions(exact) == 0) {
             // Nothing of it may change (one Han character, or none): the literal
             // itself, found in the text as written, is all the twin needs.
-            if (std::find(seg_atoms.begin(), seg_atoms.end(), lit_atom) == seg_atoms.end()) seg_atoms.push_back(lit_atom);
+            if (std::find(seg_atoms.begin(), seg_atoms.end(), lit_atom) == seg_atoms.end()) {
+              seg_atoms.push_back(lit_atom);
+              impl.segments_of_atom[static_cast<std::size_t>(lit_atom)].push_back(seg_id);
+            }
             parts.push_back(lit_atom);
             continue;
           }
@@ -984,7 +1004,10 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
             impl.atom_in_homophone_view[static_cast<std::size_t>(p)] = 1;
             impl.atom_span_limit[static_cast<std::size_t>(p)] = kMaxSpansPerChainPart;
           }
-          if (std::find(seg_atoms.begin(), seg_atoms.end(), p) == seg_atoms.end()) seg_atoms.push_back(p);
+          if (std::find(seg_atoms.begin(), seg_atoms.end(), p) == seg_atoms.end()) {
+            seg_atoms.push_back(p);
+            impl.segments_of_atom[static_cast<std::size_t>(p)].push_back(seg_id);
+          }
           parts.push_back(p);
         }
       }
