@@ -2,6 +2,7 @@
 
 #include "chain.hpp"
 #include "literal_matcher.hpp"
+#include "pattern_options.hpp"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -28,15 +29,6 @@ constexpr std::size_t kMaxSpansPerAtom = 64;
 constexpr std::size_t kMaxSpansPerChainPart = std::numeric_limits<uint32_t>::max();
 constexpr std::size_t kMaxMatchesPerNode = 64;
 constexpr uint32_t kUnlimited = std::numeric_limits<uint32_t>::max();
-
-RE2::Options AtomOptions() {
-  RE2::Options o;
-  o.set_encoding(RE2::Options::EncodingUTF8);
-  o.set_case_sensitive(false);
-  o.set_log_errors(false);
-  o.set_never_nl(true);
-  return o;
-}
 
 // A match of a condition: its extent and the leaf spans that make it up.
 struct NodeMatch {
@@ -916,8 +908,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       return idx;
     }
     int filter_id = -1;
-    if (impl.filter->Add(regex, AtomOptions(), &filter_id) != RE2::NoError || filter_id < 0) {
-      const RE2 bad(regex, AtomOptions());  // compiled again only to say what is wrong
+    if (impl.filter->Add(regex, detail::PatternOptions(), &filter_id) != RE2::NoError || filter_id < 0) {
+      const RE2 bad(regex, detail::PatternOptions());  // compiled again only to say what is wrong
       error(where, fmt::format("bad pattern '{}': {} (at '{}')", shown, bad.error(), bad.error_arg()));
       return -1;
     }
@@ -1080,7 +1072,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     }
     cr.unless_within = rule.unless_within;
     for (const auto& sp : rule.speakers) {
-      auto re = std::make_unique<RE2>(sp, AtomOptions());
+      auto re = std::make_unique<RE2>(sp, detail::PatternOptions());
       if (!re->ok()) {
         error(rule.where, fmt::format("rule '{}': bad speaker pattern '{}': {}", rule.id, sp, re->error()));
         continue;

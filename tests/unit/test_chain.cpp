@@ -9,21 +9,14 @@
 #include <string>
 
 #include "chain.hpp"
+#include "pattern_options.hpp"
 #include "fraudscan/matcher.hpp"
 
 using namespace fraudscan;
 using fraudscan::detail::DecomposePattern;
+using fraudscan::detail::PatternOptions;
 
 namespace {
-
-RE2::Options PatternOptions() {
-  RE2::Options o;
-  o.set_encoding(RE2::Options::EncodingUTF8);
-  o.set_case_sensitive(false);
-  o.set_log_errors(false);
-  o.set_never_nl(true);
-  return o;
-}
 
 // Return true iff one of `chains` matches somewhere in `line` (no '\n' in it).
 bool ChainsMatch(const std::vector<detail::Chain>& chains, const std::string& line) {
