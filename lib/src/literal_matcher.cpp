@@ -1,9 +1,8 @@
 #include "literal_matcher.hpp"
-#include "rules_cache.hpp"
+#include "cache_file.hpp"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -104,17 +103,13 @@ class HyperscanMatcher final : public LiteralMatcher {
 
   // Return a hash of everything the compiled database depends on.
   uint64_t Fingerprint() const {
-    uint64_t h = 1469598103934665603ull;  // FNV-1a
-    auto mix = [&](std::string_view bytes) {
-      for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
-      h = (h ^ 0xFF) * 1099511628211ull;
-    };
-    mix(hs_version());
+    detail::Fingerprint f;
+    f.Mix(hs_version());
     for (std::size_t i = 0; i < literals_.size(); ++i) {
-      mix(literals_[i]);
-      mix(positional_[i] ? "p" : "s");
+      f.Mix(literals_[i]);
+      f.Mix(positional_[i] ? "p" : "s");
     }
-    return h;
+    return f.value();
   }
 
   bool Load(const std::filesystem::path& path) {
@@ -139,17 +134,8 @@ class HyperscanMatcher final : public LiteralMatcher {
     char* bytes = nullptr;
     std::size_t size = 0;
     if (hs_serialize_database(db_, &bytes, &size) != HS_SUCCESS) return;
-    std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
-    const std::filesystem::path tmp = path.string() + fmt::format(".{}.tmp", static_cast<long>(::getpid()));
-    {
-      std::ofstream out(tmp, std::ios::binary);
-      out.write(bytes, static_cast<std::streamsize>(size));
-      if (!out) ec = std::make_error_code(std::errc::io_error);
-    }
+    WriteFileAtomically(path, std::string_view(bytes, size));
     std::free(bytes);
-    if (!ec) std::filesystem::rename(tmp, path, ec);
-    if (ec) std::filesystem::remove(tmp, ec);
     PruneCache(path.parent_path(), "literals-", 16);  // two literal databases per rule set
   }
   void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>* occurrences) const override {

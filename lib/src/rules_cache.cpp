@@ -1,12 +1,11 @@
 #include "rules_cache.hpp"
 
+#include "cache_file.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <simdjson.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <fstream>
 
 namespace fraudscan::detail {
 
@@ -122,17 +121,13 @@ Rule RuleFrom(element e) {
 }  // namespace
 
 uint64_t RuleFilesFingerprint(const std::vector<std::pair<std::string, std::string>>& files) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a, as for the Hyperscan cache
-  auto mix = [&](std::string_view bytes) {
-    for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
-    h = (h ^ 0xFF) * 1099511628211ull;
-  };
-  mix(fmt::format("fraudscan rules v{} {} {}", kFormatVersion, __DATE__, __TIME__));
+  Fingerprint f;
+  f.Mix(fmt::format("fraudscan rules v{} {} {}", kFormatVersion, __DATE__, __TIME__));
   for (const auto& [name, bytes] : files) {
-    mix(name);
-    mix(bytes);
+    f.Mix(name);
+    f.Mix(bytes);
   }
-  return h;
+  return f.value();
 }
 
 std::filesystem::path RuleCachePath(const std::filesystem::path& dir, uint64_t fingerprint) {
@@ -193,35 +188,8 @@ void WriteRuleCache(const std::filesystem::path& path, const LoadResult& result)
   j["not_misheard"] = std::move(not_misheard);
   j["files"] = result.rule_set.files;
   j["diagnostics"] = std::move(diags);
-  const std::string bytes = j.dump();
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  // Written under a temporary name and renamed, so a reader never sees half a file.
-  const std::filesystem::path tmp = path.string() + fmt::format(".{}.tmp", static_cast<long>(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) ec = std::make_error_code(std::errc::io_error);
-  }
-  if (!ec) std::filesystem::rename(tmp, path, ec);
-  if (ec) std::filesystem::remove(tmp, ec);
-  PruneCache(path.parent_path(), "rules-");
-}
-
-void PruneCache(const std::filesystem::path& dir, std::string_view prefix, std::size_t keep) {
-  namespace fs = std::filesystem;
-  std::vector<std::pair<fs::file_time_type, fs::path>> entries;
-  std::error_code ec;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.rfind(prefix, 0) != 0 || name.ends_with(".tmp")) continue;
-    std::error_code tec;
-    const auto t = fs::last_write_time(it->path(), tec);
-    if (!tec) entries.emplace_back(t, it->path());
-  }
-  if (entries.size() <= keep) return;
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t i = keep; i < entries.size(); ++i) fs::remove(entries[i].second, ec);
+  WriteFileAtomically(path, j.dump());
+  PruneCache(path.parent_path(), "rules-", 8);
 }
 
 }  // namespace fraudscan::detail

@@ -31,8 +31,4 @@ std::optional<LoadResult> ReadRuleCache(const std::filesystem::path& path);
 // Store `result` at `path` (best effort: errors are ignored), then prune old entries.
 void WriteRuleCache(const std::filesystem::path& path, const LoadResult& result);
 
-// Remove all but the `keep` most recently written files of `dir` whose names start
-// with `prefix`, so that a cache written by many rule edits and builds stays small.
-void PruneCache(const std::filesystem::path& dir, std::string_view prefix, std::size_t keep = 8);
-
 }  // namespace fraudscan::detail

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "fraudscan/rules.hpp"
+#include "cache_file.hpp"
 #include "rules_cache.hpp"
 
 using namespace fraudscan;
