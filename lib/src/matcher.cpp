@@ -255,14 +255,13 @@ struct CompiledRules::Impl {
   // Every segment of every chain has an id; segments_of_atom lists those an atom is in,
   // so that one pass over the atoms found tells which segments have a literal.
   std::vector<std::vector<uint32_t>> segments_of_atom;
-  uint32_t segment_count = 0;
+  std::vector<int> segment_owner;                  // segment id -> its chain atom
   // A decomposed pattern's homophone twin: the same chains over the homophone view,
   // whose parts are found in that view (atom_in_homophone_view); twin_of names the
   // exact pattern, whose matches the twin leaves to it.
   std::vector<int> twin_of;                        // atom -> exact chain atom, or -1
   std::vector<char> atom_in_homophone_view;
   std::set<char32_t> not_misheard;                 // RuleSet::not_misheard
-  std::vector<std::vector<int>> part_of_chains;    // keyword atom -> chain atoms using it
   std::vector<CompiledRule> rules;
 
   // Per-call state of one Match().
@@ -308,7 +307,7 @@ struct CompiledRules::Impl {
       s.lines_list.clear();
       s.atom_seen.assign(atoms.size(), 0);
       s.rule_seen.assign(rules.size(), 0);
-      s.segment_seen.assign(segment_count, 0);
+      s.segment_seen.assign(segment_owner.size(), 0);
       s.epoch = 0;
       s.owner = id;
     }
@@ -660,8 +659,9 @@ struct CompiledRules::Impl {
       std::vector<int>& candidates = s.chain_candidates;
       candidates.clear();
       for (int a : s.matched_list) {
-        for (uint32_t seg : segments_of_atom[static_cast<std::size_t>(a)]) s.segment_seen[seg] = s.epoch;
-        for (int c : part_of_chains[static_cast<std::size_t>(a)]) {
+        for (uint32_t seg : segments_of_atom[static_cast<std::size_t>(a)]) {
+          s.segment_seen[seg] = s.epoch;
+          const int c = segment_owner[seg];
           uint32_t& seen = s.atom_seen[static_cast<std::size_t>(c)];
           if (seen == s.epoch) continue;
           seen = s.epoch;
@@ -848,10 +848,17 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.atom_chain.push_back(-1);
     impl.twin_of.push_back(-1);
     impl.atom_in_homophone_view.push_back(0);
-    impl.part_of_chains.emplace_back();
     impl.segments_of_atom.emplace_back();
     atom_index.emplace(source, idx);
     return idx;
+  };
+  // Make `group` the chains of atom `chain_atom`, and its segments that atom's.
+  auto add_chain_group = [&](int chain_atom, CompiledRules::Impl::ChainGroup group) {
+    impl.atom_chain[static_cast<std::size_t>(chain_atom)] = static_cast<int>(impl.chain_groups.size());
+    for (const auto& ids : group.segment_ids) {
+      for (uint32_t seg : ids) impl.segment_owner[seg] = chain_atom;
+    }
+    impl.chain_groups.push_back(std::move(group));
   };
   // Return the keyword atom with escaped text `key` for a part of a decomposed pattern:
   // it finds all its occurrences, and is not exported unless a rule names it too.
@@ -882,29 +889,24 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     // Literal sets with bounded gaps are evaluated from the literals' positions.
     if (auto chains = detail::DecomposePattern(regex)) {
       CompiledRules::Impl::ChainGroup group;
-      std::vector<int> parts;
       for (const detail::Chain& chain : *chains) {
         auto& segments = group.segment_atoms.emplace_back();
         auto& ids = group.segment_ids.emplace_back();
         for (const auto& segment : chain.segments) {
           auto& seg_atoms = segments.emplace_back();
-          const uint32_t seg_id = impl.segment_count++;
+          const auto seg_id = static_cast<uint32_t>(impl.segment_owner.size());
+          impl.segment_owner.push_back(-1);  // set by add_chain_group
           ids.push_back(seg_id);
           for (const std::string& lit : segment) {
             const int p = add_atom_literal(RE2::QuoteMeta(lit), lit);
             seg_atoms.push_back(p);
-            parts.push_back(p);
             impl.segments_of_atom[static_cast<std::size_t>(p)].push_back(seg_id);
           }
         }
       }
       group.chains = std::move(*chains);
       const int idx = append_atom(nullptr, "", "", note, regex);
-      impl.atom_chain[static_cast<std::size_t>(idx)] = static_cast<int>(impl.chain_groups.size());
-      impl.chain_groups.push_back(std::move(group));
-      std::sort(parts.begin(), parts.end());
-      parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
-      for (int p : parts) impl.part_of_chains[static_cast<std::size_t>(p)].push_back(idx);
+      add_chain_group(idx, std::move(group));
       return idx;
     }
     int filter_id = -1;
@@ -960,7 +962,6 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     CompiledRules::Impl::ChainGroup group;
     const CompiledRules::Impl::ChainGroup& source = impl.chain_groups[static_cast<std::size_t>(impl.atom_chain[e])];
     group.chains = source.chains;
-    std::vector<int> parts;
     for (const auto& chain_atoms : source.segment_atoms) {
       auto& segments = group.segment_atoms.emplace_back();
       auto& literals = group.homophones.emplace_back();
@@ -968,7 +969,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       for (const auto& seg : chain_atoms) {
         auto& seg_atoms = segments.emplace_back();
         auto& seg_literals = literals.emplace_back();
-        const uint32_t seg_id = impl.segment_count++;
+        const auto seg_id = static_cast<uint32_t>(impl.segment_owner.size());
+        impl.segment_owner.push_back(-1);  // set by add_chain_group
         ids.push_back(seg_id);
         for (int lit_atom : seg) {
           const std::string& exact = impl.atom_literal[static_cast<std::size_t>(lit_atom)];
@@ -981,7 +983,6 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
               seg_atoms.push_back(lit_atom);
               impl.segments_of_atom[static_cast<std::size_t>(lit_atom)].push_back(seg_id);
             }
-            parts.push_back(lit_atom);
             continue;
           }
           const std::string part_id = "\x01homophone-part:" + key;
@@ -1000,17 +1001,12 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
             seg_atoms.push_back(p);
             impl.segments_of_atom[static_cast<std::size_t>(p)].push_back(seg_id);
           }
-          parts.push_back(p);
         }
       }
     }
     const int twin = append_atom(nullptr, "", impl.atom_source[e], "homophone of " + shown, id);
-    impl.atom_chain[static_cast<std::size_t>(twin)] = static_cast<int>(impl.chain_groups.size());
     impl.twin_of[static_cast<std::size_t>(twin)] = pattern;
-    impl.chain_groups.push_back(std::move(group));
-    std::sort(parts.begin(), parts.end());
-    parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
-    for (int p : parts) impl.part_of_chains[static_cast<std::size_t>(p)].push_back(twin);
+    add_chain_group(twin, std::move(group));
     return twin;
   };
   bool blanket_pinyin = false;  // pinyin_min_chars is set (a `pinyin: false` leaf opts out)
