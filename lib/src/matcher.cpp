@@ -247,8 +247,9 @@ struct CompiledRules::Impl {
     std::vector<detail::Chain> chains;
     std::vector<std::vector<std::vector<int>>> segment_atoms;  // chain -> segment -> atoms
     std::vector<std::vector<uint32_t>> segment_ids;            // chain -> segment -> id
-    // Homophone twins only: chain -> segment -> (literal, its homophone key).
-    std::vector<std::vector<std::vector<std::pair<std::string, std::string>>>> homophones;
+    // Homophone twins only: chain -> segment -> part (as in segment_atoms) -> the
+    // literals of the pattern that part stands for (one homophone key, or itself).
+    std::vector<std::vector<std::vector<std::vector<std::string>>>> homophones;
   };
   std::vector<ChainGroup> chain_groups;
   std::vector<int> atom_chain;                     // atom -> its group, or -1
@@ -414,11 +415,12 @@ struct CompiledRules::Impl {
       bool complete = true;
       bool misheard = group.homophones.empty();  // a twin needs a misheard literal somewhere
       for (std::size_t i = 0; i < segments.size() && complete; ++i) {
-        for (int part : segments[i]) {
+        for (std::size_t k = 0; k < segments[i].size(); ++k) {
+          const int part = segments[i][k];
           if (!s.matched[static_cast<std::size_t>(part)]) continue;
           for (const Span& sp : AtomSpans(s, part)) {
             if (!group.homophones.empty()) {
-              const int d = CloseHomophone(s, group.homophones[c][i], sp);
+              const int d = CloseHomophone(s, group.homophones[c][i][k], sp);
               if (d < 0) continue;
               misheard = misheard || d > 0;
             }
@@ -453,15 +455,14 @@ struct CompiledRules::Impl {
     }
   }
 
-  // Return how the text at `sp` (found in the homophone view) relates to `candidates`
-  // (literal, its key): 0 it is one of them, > 0 a homophone of one that changes at
-  // most MaxSubstitutions characters (the number changed), -1 neither.
-  int CloseHomophone(Scratch& s, const std::vector<std::pair<std::string, std::string>>& candidates,
-                     const Span& sp) const {
+  // Return how the text at `sp`, an occurrence of a twin's part, relates to
+  // `candidates`, the literals that part stands for (all with the part's homophone
+  // key): 0 it is one of them, > 0 a homophone of one that changes at most
+  // MaxSubstitutions characters (the number changed), -1 neither.
+  int CloseHomophone(Scratch& s, const std::vector<std::string>& candidates, const Span& sp) const {
     const std::string& text = s.text->text.text;
     int best = -1;
-    for (const auto& [exact, key] : candidates) {
-      if (key.size() != sp.end - sp.begin || s.homophone_text.compare(sp.begin, key.size(), key) != 0) continue;
+    for (const std::string& exact : candidates) {
       int edges = 0;
       const int d = Substitutions(text, sp.begin, exact, not_misheard, &edges);
       if (d == 0) return 0;
@@ -964,27 +965,35 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     group.chains = source.chains;
     for (const auto& chain_atoms : source.segment_atoms) {
       auto& segments = group.segment_atoms.emplace_back();
-      auto& literals = group.homophones.emplace_back();
+      auto& literals = group.homophones.emplace_back();  // parallel to segments
       auto& ids = group.segment_ids.emplace_back();
       for (const auto& seg : chain_atoms) {
         auto& seg_atoms = segments.emplace_back();
-        auto& seg_literals = literals.emplace_back();
+        auto& part_literals = literals.emplace_back();
         const auto seg_id = static_cast<uint32_t>(impl.segment_owner.size());
         impl.segment_owner.push_back(-1);  // set by add_chain_group
         ids.push_back(seg_id);
+        // Add `part` (once) to this segment, standing for `literal`.
+        auto add_part = [&](int part, const std::string& literal) {
+          auto at = std::find(seg_atoms.begin(), seg_atoms.end(), part);
+          if (at == seg_atoms.end()) {
+            seg_atoms.push_back(part);
+            part_literals.emplace_back();
+            impl.segments_of_atom[static_cast<std::size_t>(part)].push_back(seg_id);
+            at = seg_atoms.end() - 1;
+          }
+          part_literals[static_cast<std::size_t>(at - seg_atoms.begin())].push_back(literal);
+        };
         for (int lit_atom : seg) {
-          const std::string& exact = impl.atom_literal[static_cast<std::size_t>(lit_atom)];
-          const std::string key = norm.HomophoneKey(exact);
-          seg_literals.emplace_back(exact, key);
+          // A copy: append_atom below grows atom_literal.
+          const std::string exact = impl.atom_literal[static_cast<std::size_t>(lit_atom)];
           if (MaxSubstitutions(exact) == 0) {
             // Nothing of it may change (one Han character, or none): the literal
             // itself, found in the text as written, is all the twin needs.
-            if (std::find(seg_atoms.begin(), seg_atoms.end(), lit_atom) == seg_atoms.end()) {
-              seg_atoms.push_back(lit_atom);
-              impl.segments_of_atom[static_cast<std::size_t>(lit_atom)].push_back(seg_id);
-            }
+            add_part(lit_atom, exact);
             continue;
           }
+          const std::string key = norm.HomophoneKey(exact);
           const std::string part_id = "\x01homophone-part:" + key;
           int p;
           if (auto it = atom_index.find(part_id); it != atom_index.end()) {
@@ -997,10 +1006,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
             impl.atom_in_homophone_view[static_cast<std::size_t>(p)] = 1;
             impl.atom_span_limit[static_cast<std::size_t>(p)] = kMaxSpansPerChainPart;
           }
-          if (std::find(seg_atoms.begin(), seg_atoms.end(), p) == seg_atoms.end()) {
-            seg_atoms.push_back(p);
-            impl.segments_of_atom[static_cast<std::size_t>(p)].push_back(seg_id);
-          }
+          add_part(p, exact);
         }
       }
     }
