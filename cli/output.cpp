@@ -98,7 +98,7 @@ std::string FormatResult(const Job& job, const Result& r, const OutputOptions& o
       std::string out;
       out.reserve(256 + r.evidence.size() * 160);
       auto str = [&](std::string_view v) { AppendJsonString(&out, v); };
-      auto num = [&](double v) { fmt::format_to(std::back_inserter(out), "{}", Json(v).dump()); };
+      auto num = [&](double v) { out += Json(v).dump(); };
       auto list = [&](std::string_view key, const std::vector<std::string>& values) {
         fmt::format_to(std::back_inserter(out), ",\"{}\":[", key);
         for (std::size_t n = 0; n < values.size(); ++n) {

@@ -375,8 +375,6 @@ bool BuildChains(std::vector<Item> items, std::vector<Chain>* out) {
   return true;
 }
 
-}  // namespace
-
 // Return `pattern` without a group around all of it: (a|b) and (?:a|b) are a|b.
 std::string_view Unwrap(std::string_view pattern) {
   for (;;) {
@@ -412,8 +410,6 @@ std::string_view Unwrap(std::string_view pattern) {
     pattern = pattern.substr(open, close - open);
   }
 }
-
-namespace {
 
 // Append to `out` every item list that `items` stands for once each choice is made;
 // false when there would be more than kMaxChains.
