@@ -22,12 +22,17 @@ std::shared_ptr<const CompiledRules> Compile(const std::string& yaml) {
   return compiled.rules;
 }
 
-// Return the ids of the rules that fire on `text` (a plain-text transcript).
-std::vector<std::string> Fired(const CompiledRules& rules, const std::string& text) {
+// Return the hits of `rules` on `text` (a plain-text transcript).
+std::vector<RuleHit> Hits(const CompiledRules& rules, const std::string& text) {
   Transcript t = ParsePlainText("t", text);
   NormalizedTranscript nt = NormalizeTranscript(Norm(), t);
+  return rules.Match(nt);
+}
+
+// Return the ids of the rules that fire on `text` (a plain-text transcript).
+std::vector<std::string> Fired(const CompiledRules& rules, const std::string& text) {
   std::vector<std::string> ids;
-  for (const auto& h : rules.Match(nt)) ids.push_back(h.rule->id);
+  for (const auto& h : Hits(rules, text)) ids.push_back(h.rule->id);
   return ids;
 }
 
@@ -156,9 +161,7 @@ TEST_CASE("matcher: word variants from the rule set expand keywords") {
 TEST_CASE("matcher: pinyin keywords match homophones and say so") {
   auto rules = Compile("rules:\n" + RuleYaml("p", "    keywords: [共享屏幕]\n    pinyin: true\n") +
                        RuleYaml("q", "    keywords: [共享屏幕]\n"));
-  Transcript t = ParsePlainText("t", "请您打开共想屏幕");
-  NormalizedTranscript nt = NormalizeTranscript(Norm(), t);
-  auto hits = rules->Match(nt);
+  auto hits = Hits(*rules, "请您打开共想屏幕");
   REQUIRE(hits.size() == 1);
   CHECK(hits[0].rule->id == "p");
   CHECK(hits[0].homophone);
@@ -168,9 +171,7 @@ TEST_CASE("matcher: pinyin keywords match homophones and say so") {
   // changed is another phrase that sounds alike.
   CHECK(Fired(*rules, "请您打开共想平目").empty());
   // The exact spelling is an ordinary hit.
-  Transcript exact = ParsePlainText("t", "请您打开共享屏幕");
-  NormalizedTranscript ne = NormalizeTranscript(Norm(), exact);
-  for (const auto& h : rules->Match(ne)) CHECK_FALSE(h.homophone);
+  for (const auto& h : Hits(*rules, "请您打开共享屏幕")) CHECK_FALSE(h.homophone);
 }
 
 TEST_CASE("matcher: a homophone is never a dictionary word nor part of one") {
@@ -196,15 +197,11 @@ TEST_CASE("matcher: not_misheard characters are never swapped, either way") {
 
 TEST_CASE("matcher: patterns match homophones too, and leave the exact places to themselves") {
   auto rules = Compile("rules:\n" + RuleYaml("p", "    patterns: ['(下载|安装)[^。]{0,6}(会议|腾讯会议)']\n    pinyin: true\n"));
-  Transcript heard = ParsePlainText("t", "您先下栽一个会议软件");
-  NormalizedTranscript nh = NormalizeTranscript(Norm(), heard);
-  auto hits = rules->Match(nh);
+  auto hits = Hits(*rules, "您先下栽一个会议软件");
   REQUIRE(hits.size() == 1);
   CHECK(hits[0].homophone);
   CHECK(rules->AtomNote(hits[0].parts[0].atom).starts_with("homophone of (下载|安装)"));
-  Transcript exact = ParsePlainText("t", "您先下载一个会议软件");
-  NormalizedTranscript ne = NormalizeTranscript(Norm(), exact);
-  hits = rules->Match(ne);
+  hits = Hits(*rules, "您先下载一个会议软件");
   REQUIRE(hits.size() == 1);
   CHECK_FALSE(hits[0].homophone);
   // The gap still may not cross a sentence end.
