@@ -37,7 +37,8 @@ struct Gap {
 };
 
 // segments[0] gaps[0] segments[1] ... gaps[n-2] segments[n-1]; each segment a set of
-// non-empty literals (normalized text: lowercase ASCII, no case-variant letters).
+// non-empty literals (normalized text: lowercase ASCII, no case-variant letters). The
+// matcher keeps only the number of segments once their literals are atoms of its own.
 struct Chain {
   std::vector<std::vector<std::string>> segments;
   std::vector<Gap> gaps;

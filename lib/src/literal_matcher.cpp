@@ -4,10 +4,9 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
-#include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <re2/set.h>
+
+#include <cstdlib>
 
 #include <atomic>
 #include <cstdint>
@@ -31,19 +30,16 @@ class Re2SetMatcher final : public LiteralMatcher {
     o.set_max_mem(int64_t{1} << 30);
     set_ = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
   }
-  int Add(std::string_view literal, bool /*positions*/) override {
-    ++size_;
-    return set_->Add(RE2::QuoteMeta(literal), nullptr);
-  }
   bool reports_positions() const override { return false; }
   bool Compile(std::string* error, const std::filesystem::path& /*cache_dir*/) override {
-    if (size_ == 0) return true;
+    if (literals_.empty()) return true;
+    for (const auto& literal : literals_) set_->Add(RE2::QuoteMeta(literal), nullptr);
     if (set_->Compile()) return true;
     *error = "RE2::Set: out of memory compiling the literals";
     return false;
   }
   void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>*) const override {
-    if (size_ == 0) return;
+    if (literals_.empty()) return;
     std::vector<int> v;
     set_->Match(text, &v);
     hits->insert(hits->end(), v.begin(), v.end());
@@ -52,7 +48,6 @@ class Re2SetMatcher final : public LiteralMatcher {
 
  private:
   std::unique_ptr<RE2::Set> set_;
-  std::size_t size_ = 0;
 };
 
 #ifdef FRAUDSCAN_HAVE_HYPERSCAN
@@ -61,11 +56,6 @@ class HyperscanMatcher final : public LiteralMatcher {
   ~HyperscanMatcher() override {
     if (scratch_ != nullptr) hs_free_scratch(scratch_);
     if (db_ != nullptr) hs_free_database(db_);
-  }
-  int Add(std::string_view literal, bool positions) override {
-    literals_.emplace_back(literal);
-    positional_.push_back(positions);
-    return static_cast<int>(literals_.size() - 1);
   }
   bool reports_positions() const override { return true; }
   bool Compile(std::string* error, const std::filesystem::path& cache_dir) override {
@@ -113,15 +103,10 @@ class HyperscanMatcher final : public LiteralMatcher {
   }
 
   bool Load(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) return false;
-    std::string bytes(size, '\0');
-    if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) return false;
+    const MappedFile file(path);
+    if (!file.ok()) return false;
     hs_database_t* db = nullptr;
-    if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return false;
+    if (hs_deserialize_database(file.bytes().data(), file.bytes().size(), &db) != HS_SUCCESS) return false;
     if (hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) {
       hs_free_database(db);
       return false;
@@ -162,7 +147,7 @@ class HyperscanMatcher final : public LiteralMatcher {
       local.slots.push_back({id_, scratch});
     }
     struct Context {
-      const std::vector<bool>* positional;
+      const std::vector<char>* positional;
       std::vector<int>* hits;
       std::vector<Occurrence>* occurrences;
     } ctx{&positional_, hits, occurrences};
@@ -180,8 +165,6 @@ class HyperscanMatcher final : public LiteralMatcher {
   std::string_view name() const override { return "hyperscan"; }
 
  private:
-  std::vector<std::string> literals_;
-  std::vector<bool> positional_;
   hs_database_t* db_ = nullptr;
   hs_scratch_t* scratch_ = nullptr;
   uint64_t id_ = NextInstanceId();

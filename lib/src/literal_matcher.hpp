@@ -24,7 +24,14 @@ class LiteralMatcher {
   // Add `literal` (exact bytes; the text is already normalized). Returns its index.
   // With `positions`, Match reports every occurrence with its end offset (when the
   // engine can: see reports_positions()); otherwise only whether it occurs.
-  virtual int Add(std::string_view literal, bool positions = false) = 0;
+  int Add(std::string_view literal, bool positions = false) {
+    literals_.emplace_back(literal);
+    positional_.push_back(positions ? 1 : 0);
+    return static_cast<int>(literals_.size() - 1);
+  }
+  // The literals added, in order, and whether each was added with `positions`.
+  const std::vector<std::string>& literals() const { return literals_; }
+  const std::vector<char>& positional() const { return positional_; }
   // Return true iff Match fills `occurrences` for literals added with `positions`.
   virtual bool reports_positions() const = 0;
   // Return true on success; on failure `*error` says why. With a non-empty
@@ -41,6 +48,10 @@ class LiteralMatcher {
   };
   virtual void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>* occurrences) const = 0;
   virtual std::string_view name() const = 0;
+
+ protected:
+  std::vector<std::string> literals_;
+  std::vector<char> positional_;
 };
 
 // Return a process-wide unique id (never 0), for keying per-thread state to the object

@@ -1,8 +1,11 @@
 #include "fraudscan/matcher.hpp"
 
+#include "cache_file.hpp"
 #include "chain.hpp"
 #include "literal_matcher.hpp"
 #include "pattern_options.hpp"
+#include "rules_cache.hpp"
+#include "serial.hpp"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -18,6 +21,7 @@
 #include <limits>
 #include <optional>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 namespace fraudscan {
@@ -211,6 +215,44 @@ struct CompiledRule {
   std::vector<std::unique_ptr<RE2>> speakers;
 };
 
+}  // namespace fraudscan
+
+namespace fraudscan::detail {
+
+template <>
+struct Fields<Gap> {
+  template <class IO, class U>
+  static void Apply(IO& io, U& x) {
+    io(x.min)(x.max)(x.negated)(x.chars);
+  }
+};
+template <>
+struct Fields<Chain> {
+  template <class IO, class U>
+  static void Apply(IO& io, U& x) {
+    io(x.segments)(x.gaps);
+  }
+};
+template <>
+struct Fields<CompiledNode> {
+  template <class IO, class U>
+  static void Apply(IO& io, U& x) {
+    io(x.kind)(x.atoms)(x.parts)(x.n)(x.within);
+  }
+};
+// The speaker patterns are compiled again from the rule.
+template <>
+struct Fields<CompiledRule> {
+  template <class IO, class U>
+  static void Apply(IO& io, U& x) {
+    io(x.condition)(x.has_unless)(x.unless)(x.has_homophones)(x.unless_within);
+  }
+};
+
+}  // namespace fraudscan::detail
+
+namespace fraudscan {
+
 struct CompiledRules::Impl {
   // First pass: one RE2::Set of literal strings, run once over the text. It holds
   // every keyword, and the required substrings ("filter atoms") that FilteredRE2
@@ -220,6 +262,10 @@ struct CompiledRules::Impl {
   struct LiteralEntry {
     bool is_filter_atom;  // false: keyword atom `index`; true: FilteredRE2 atom `index`
     int index;
+    template <class IO, class Self>
+    static void Fields(IO& io, Self& x) {
+      io(x.is_filter_atom)(x.index);
+    }
   };
   std::vector<LiteralEntry> literal_entries;
   std::unique_ptr<re2::FilteredRE2> filter;
@@ -237,7 +283,8 @@ struct CompiledRules::Impl {
   std::unique_ptr<detail::LiteralMatcher> homophone_literals;
   std::vector<int> homophone_entries;            // homophone literal -> atom
   const Normalizer* norm = nullptr;
-  std::vector<std::string> atom_source;
+  std::vector<std::string> atom_source;            // patterns: the regex (keywords: empty
+                                                 // once compiled)
   std::vector<std::vector<int>> atom_rules;  // atom -> rules whose condition uses it
   std::vector<char> atom_exported;           // written by a rule (not only a chain part)
   std::vector<std::size_t> atom_span_limit;  // keywords: how many spans to find
@@ -250,6 +297,10 @@ struct CompiledRules::Impl {
     // Homophone twins only: chain -> segment -> part (as in segment_atoms) -> the
     // literals of the pattern that part stands for (one homophone key, or itself).
     std::vector<std::vector<std::vector<std::vector<std::string>>>> homophones;
+    template <class IO, class Self>
+    static void Fields(IO& io, Self& x) {
+      io(x.chains)(x.segment_atoms)(x.segment_ids)(x.homophones);
+    }
   };
   std::vector<ChainGroup> chain_groups;
   std::vector<int> atom_chain;                     // atom -> its group, or -1
@@ -293,6 +344,25 @@ struct CompiledRules::Impl {
     std::unordered_map<uint64_t, bool> not_a_word;  // hash of (begin, end, literal) -> NotAWord
   };
   uint64_t id = detail::NextInstanceId();
+
+  // The compiled-matcher cache (CompileRules with a cache directory). Stored: every
+  // member above that is plain data. Rebuilt on loading: the literal engines (from
+  // their literals, which finds their own cached databases), the FilteredRE2 and its
+  // RE2 objects (from the patterns, in the same order, so ids are unchanged), the
+  // speaker patterns, and what the rule set and normalizer give.
+  template <class IO, class Self>
+  static void PlainFields(IO& io, Self& x) {
+    io(x.literal_entries)(x.filter_to_atom)(x.unfiltered)(x.atom_literal)(x.atom_exact)(x.atom_note);
+    io(x.homophone_entries)(x.atom_source)(x.atom_rules)(x.atom_exported)(x.atom_span_limit)(x.chain_groups);
+    io(x.atom_chain)(x.segments_of_atom)(x.segment_owner)(x.twin_of)(x.atom_in_homophone_view)(x.rules);
+  }
+  // Return this compiled matcher in serial.hpp's form.
+  std::string Save() const;
+  // Fill this (default-constructed) Impl from `bytes`, which Save() wrote for
+  // `rule_set` compiled with `normalizer` and `options`; return false when `bytes` are
+  // damaged or do not fit (a cache miss: the caller compiles instead).
+  bool Load(std::string_view bytes, const RuleSet& rule_set, const Normalizer& normalizer,
+            const CompileOptions& options);
 
   // Return this thread's scratch space, reset for a new transcript.
   Scratch& LocalScratch() const {
@@ -815,7 +885,145 @@ bool CompiledRules::Fires(std::size_t rule_index, const NormalizedTranscript& te
   return impl_->EvalRule(s, rule_index, rule_set_.rules[rule_index]).matches > 0;
 }
 
+namespace {
+
+// Bump when what Impl::Save stores changes (the build stamp also keys every entry).
+constexpr uint32_t kCompiledFormat = 1;
+
+// Return the file of the compiled-matcher cache for `rule_set` compiled with `norm`
+// by `engine` in this build.
+std::filesystem::path CompiledCachePath(const std::filesystem::path& dir, const RuleSet& rule_set,
+                                        const Normalizer& norm, std::string_view engine) {
+  detail::Fingerprint f;
+  f.Mix(fmt::format("fraudscan compiled v{}", kCompiledFormat));
+  f.Mix(detail::BuildStamp());
+  f.Mix(engine);
+  f.Mix(fmt::format("{:016x}", detail::RuleSetFingerprint(rule_set)));
+  detail::Writer options;
+  options(norm.options().character_variants);
+  f.Mix(options.payload());
+  return dir / fmt::format("compiled-{:016x}.bin", f.value());
+}
+
+}  // namespace
+
+std::string CompiledRules::Impl::Save() const {
+  static const std::vector<std::string> kNone;
+  static const std::vector<char> kNoFlags;
+  detail::Writer w;
+  w(kCompiledFormat);
+  // First what the second thread of Load() rebuilds, then the plain data.
+  std::vector<std::string> patterns;
+  for (int atom : filter_to_atom) patterns.push_back(atom_source[static_cast<std::size_t>(atom)]);
+  w(patterns)(homophone_literals != nullptr)(homophone_literals ? homophone_literals->literals() : kNone);
+  w(literals ? literals->literals() : kNone)(literals ? literals->positional() : kNoFlags);
+  PlainFields(w, *this);
+  return w.Finish();
+}
+
+bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, const Normalizer& normalizer,
+                               const CompileOptions& options) {
+  std::vector<std::string> patterns;
+  bool has_homophones = false;
+  std::vector<std::string> homophone_list;
+  std::vector<std::string> literal_list;
+  std::vector<char> positional;
+  try {
+    detail::Reader r(bytes);
+    uint32_t format = 0;
+    r(format);
+    if (format != kCompiledFormat) return false;
+    r(patterns)(has_homophones)(homophone_list)(literal_list)(positional);
+
+    // The RE2 objects and the homophone database are rebuilt on a second thread while
+    // this one reads the rest: they take about as long as each other.
+    bool rebuilt = false;
+    std::thread rebuild([&] {
+      try {
+        if (!patterns.empty()) {
+          filter = std::make_unique<re2::FilteredRE2>(/*min_atom_len=*/3);
+          for (std::size_t pid = 0; pid < patterns.size(); ++pid) {
+            // Added in their original order, the patterns get their original ids.
+            int filter_id = -1;
+            if (filter->Add(patterns[pid], detail::PatternOptions(), &filter_id) != RE2::NoError ||
+                filter_id != static_cast<int>(pid)) {
+              return;
+            }
+          }
+          std::vector<std::string> filter_atoms;  // already among the stored literals
+          filter->Compile(&filter_atoms);
+        }
+        std::string error;
+        if (has_homophones) {
+          homophone_literals = detail::MakeLiteralMatcher(options.engine);
+          for (const auto& literal : homophone_list) homophone_literals->Add(literal);
+          if (!homophone_literals->Compile(&error, options.cache_dir)) return;
+        }
+        rebuilt = true;
+      } catch (const std::exception&) {  // bad_alloc: a miss like any other
+      }
+    });
+    bool read = false;
+    try {
+      PlainFields(r, *this);
+      r.ExpectEnd();
+      read = true;
+    } catch (const detail::SerialError&) {
+    }
+    rebuild.join();
+    if (!read || !rebuilt) return false;
+  } catch (const detail::SerialError&) {
+    return false;
+  }
+  // What the indices below rely on (the checksum and the key vouch for the rest).
+  const std::size_t n = atom_source.size();
+  for (std::size_t size : {atom_literal.size(), atom_exact.size(), atom_note.size(), atom_rules.size(),
+                           atom_exported.size(), atom_span_limit.size(), atom_chain.size(),
+                           segments_of_atom.size(), twin_of.size(), atom_in_homophone_view.size()}) {
+    if (size != n) return false;
+  }
+  if (rules.size() != rule_set.rules.size() || positional.size() != literal_list.size() ||
+      literal_list.size() != literal_entries.size() || patterns.size() != filter_to_atom.size()) {
+    return false;
+  }
+  atoms.assign(n, nullptr);
+  for (std::size_t pid = 0; pid < filter_to_atom.size(); ++pid) {
+    const auto atom = static_cast<std::size_t>(filter_to_atom[pid]);
+    if (atom >= n) return false;
+    atoms[atom] = &filter->GetRE2(static_cast<int>(pid));
+  }
+  if (filter_to_atom.empty()) filter.reset();
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    for (const auto& sp : rule_set.rules[i].speakers) {
+      auto re = std::make_unique<RE2>(sp, detail::PatternOptions());
+      if (!re->ok()) return false;
+      rules[i].speakers.push_back(std::move(re));
+    }
+  }
+  norm = &normalizer;
+  not_misheard = rule_set.not_misheard;
+  if (literal_list.empty()) {
+    literals.reset();
+  } else {
+    literals = detail::MakeLiteralMatcher(options.engine);
+    for (std::size_t i = 0; i < literal_list.size(); ++i) literals->Add(literal_list[i], positional[i] != 0);
+    if (std::string error; !literals->Compile(&error, options.cache_dir)) return false;
+  }
+  return true;
+}
+
 CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const CompileOptions& options) {
+  std::filesystem::path cached;
+  if (!options.cache_dir.empty()) {
+    cached = CompiledCachePath(options.cache_dir, rule_set, norm, detail::MakeLiteralMatcher(options.engine)->name());
+    if (const detail::MappedFile file(cached); file.ok()) {
+      std::shared_ptr<CompiledRules> compiled(new CompiledRules());
+      if (compiled->impl_->Load(file.bytes(), rule_set, norm, options)) {
+        compiled->rule_set_ = std::move(rule_set);
+        return {std::move(compiled), {}};
+      }
+    }
+  }
   CompileResult result;
   std::shared_ptr<CompiledRules> compiled(new CompiledRules());
   CompiledRules::Impl& impl = *compiled->impl_;
@@ -1120,6 +1328,20 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   } else if (std::string err; !impl.literals->Compile(&err, options.cache_dir)) {
     result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the rule set's keywords: " + err});
     return result;
+  }
+  // What only compiling needed: the source text of keyword atoms (the keyword is
+  // atom_literal) and the literals of chain segments (their atoms stand for them).
+  for (std::size_t a = 0; a < impl.atom_source.size(); ++a) {
+    if (impl.atoms[a] == nullptr && impl.atom_chain[a] < 0) std::string().swap(impl.atom_source[a]);
+  }
+  for (auto& group : impl.chain_groups) {
+    for (auto& chain : group.chains) {
+      for (auto& segment : chain.segments) std::vector<std::string>().swap(segment);
+    }
+  }
+  if (!cached.empty()) {
+    detail::WriteFileAtomically(cached, impl.Save());
+    detail::PruneCache(options.cache_dir, "compiled-", 8);
   }
   compiled->rule_set_ = std::move(rule_set);
   result.rules = std::move(compiled);

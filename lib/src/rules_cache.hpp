@@ -1,9 +1,8 @@
 // rules_cache: a parsed rule set kept on disk between runs, so that start-up skips
 // YAML parsing. Internal to lib/ (LoadRules uses it when given a cache directory).
 //
-// The cache holds a LoadResult as JSON (written with nlohmann-json, read with
-// simdjson, which parses it in about a millisecond), named by a fingerprint of the
-// rule files' names and bytes and of this build. Only clean loads (no errors) are
+// The cache holds a LoadResult in serial.hpp's binary form, named by a fingerprint of
+// the rule files' names and bytes and of this build. Only clean loads (no errors) are
 // stored; a missing, stale or unreadable entry is a miss and is rewritten.
 #pragma once
 
@@ -21,6 +20,11 @@ namespace fraudscan::detail {
 
 // Return the fingerprint of rule files given as (name, bytes).
 uint64_t RuleFilesFingerprint(const std::vector<std::pair<std::string, std::string>>& files);
+
+// Return a fingerprint of what a matcher compiled from `rule_set` depends on, besides
+// the normalizer and the build: conditions, exceptions, speakers and variants (not ids,
+// types, weights, descriptions, examples or source locations).
+uint64_t RuleSetFingerprint(const RuleSet& rule_set);
 
 // Return the cache file for `fingerprint` under `dir`.
 std::filesystem::path RuleCachePath(const std::filesystem::path& dir, uint64_t fingerprint);

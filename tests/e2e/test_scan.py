@@ -168,11 +168,23 @@ class CacheTest(TempDirTest):
         env = {"FRAUDSCAN_CACHE_DIR": cache}
         first = run(["scan", "--output", "jsonl"] + R + ["-"], stdin=CS_CALL, env=env)
         files = sorted(os.listdir(cache))
-        # The parsed rule set, and the literal databases where Hyperscan is used.
-        self.assertEqual(len([f for f in files if f.startswith("rules-") and f.endswith(".json")]), 1, files)
-        self.assertTrue(all(f.endswith(".hsdb") or f.startswith("rules-") for f in files), files)
+        # The parsed rule set, the compiled matcher, and the literal databases where
+        # Hyperscan is used.
+        self.assertEqual(len([f for f in files if f.startswith("rules-") and f.endswith(".bin")]), 1, files)
+        self.assertEqual(len([f for f in files if f.startswith("compiled-") and f.endswith(".bin")]), 1, files)
+        self.assertTrue(all(f.endswith(".hsdb") or f.endswith(".bin") for f in files), files)
         second = run(["scan", "--output", "jsonl"] + R + ["-"], stdin=CS_CALL, env=env)
         self.assertEqual(first.stdout, second.stdout)
+        # One changed byte in the middle of each entry: the checksum turns it into a miss.
+        for f in files:
+            path = os.path.join(cache, f)
+            data = bytearray(open(path, "rb").read())
+            data[len(data) // 2] ^= 0x5A
+            with open(path, "wb") as out:
+                out.write(bytes(data))
+        flipped = run(["scan", "--output", "jsonl"] + R + ["-"], stdin=CS_CALL, env=env)
+        self.assertEqual(first.stdout, flipped.stdout)
+        self.assertEqual(flipped.stderr, "")
         for f in files:
             with open(os.path.join(cache, f), "wb") as out:
                 out.write(b"not a database")
@@ -183,6 +195,29 @@ class CacheTest(TempDirTest):
                    env={"FRAUDSCAN_CACHE_DIR": "", "HOME": os.path.join(self.dir, "home")})
         self.assertEqual(first.stdout, none.stdout)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "home")))
+
+    def test_an_edited_rule_is_never_served_from_the_cache(self):
+        env = {"FRAUDSCAN_CACHE_DIR": os.path.join(self.dir, "cache")}
+        rule = """rules:
+  - id: t.word
+    type: task_rebate
+    description: test
+    weight: 1.0
+    keywords: [{word}]
+    examples:
+      match: ["{word}"]
+      no_match: ["无关"]
+"""
+        text = "今天的任务是点赞三次\n"
+        results = []
+        for word in ["点赞", "转发", "点赞"]:
+            self.write("r/t.yaml", rule.format(word=word))
+            p = run(["scan", "--output", "jsonl", "--rules", os.path.join(self.dir, "r"), "-"], stdin=text, env=env)
+            self.assertEqual(p.stderr, "")
+            results.append(jsonl(p.stdout)[0]["evidence"])
+        self.assertEqual([e["text"] for e in results[0]], ["点赞"])
+        self.assertEqual(results[1], [])
+        self.assertEqual(results[2], results[0])
 
 
 class EncodingTest(TempDirTest):

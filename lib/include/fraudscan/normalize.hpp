@@ -63,6 +63,9 @@ class Normalizer {
   // Build the per-code-point tables (a few ms). Thread-safe to use afterwards.
   explicit Normalizer(const NormalizerOptions& options = {});
 
+  // Return the options this normalizer was built with.
+  const NormalizerOptions& options() const { return options_; }
+
   // Normalize `source` (UTF-8) and append it to `*out`, recording for each output
   // byte the offset `source_offset + k` of the code point it came from.
   // Ill-formed UTF-8 becomes U+FFFD.
@@ -102,6 +105,7 @@ class Normalizer {
   Mapped Map(char32_t cp, std::string* scratch) const;
   std::string MapUncached(char32_t cp) const;
 
+  NormalizerOptions options_;
   std::vector<Entry> bmp_;                 // one entry per BMP code point
   std::vector<char> digit_;                // BMP code point -> ASCII digit for Chinese digits
   std::string pool_;                       // replacement strings, UTF-8
