@@ -108,35 +108,39 @@ std::string Normalizer::MapUncached(char32_t cp) const {
 }
 
 Normalizer::Normalizer(const NormalizerOptions& options)
-    : bmp_(0x10000), digit_(0x10000, 0), homophone_(0x10000, 0) {
+    : options_(options), bmp_(0x10000), digit_(0x10000, 0), homophone_(0x10000, 0) {
   for (const auto& p : kT2S) variants_[p[0]] = p[1];
   for (const auto& [from, to] : options.character_variants) variants_[from] = to;
   const icu::Normalizer2& nfkc_cf = NfkcCasefold();
+  std::vector<char> has_variant(0x10000, 0);  // a std::map lookup per code point costs milliseconds
+  for (const auto& [from, to] : variants_) {
+    if (from < 0x10000) has_variant[from] = 1;
+  }
   for (char32_t cp = 0; cp < 0x10000; ++cp) {
     Entry& e = bmp_[cp];
     if (U_IS_SURROGATE(cp)) {
       e = {0, 0, 0};
       continue;
     }
-    std::string mapped;
+    std::string mapped;  // the replacement, when the code point changes
     bool identity;
-    if (cp != '\r' && nfkc_cf.isInert(static_cast<UChar32>(cp)) && !variants_.contains(cp)) {
+    char32_t single = 0;  // what the code point maps to when that is one code point
+    if (cp != '\r' && !has_variant[cp] && nfkc_cf.isInert(static_cast<UChar32>(cp))) {
       identity = true;
-      AppendUtf8(&mapped, cp);
+      single = cp;
     } else {
       mapped = MapUncached(cp);
       std::string self;
       AppendUtf8(&self, cp);
       identity = mapped == self;
+      if (!mapped.empty()) {
+        int32_t i = 0;
+        single = NextCodePoint(reinterpret_cast<const uint8_t*>(mapped.data()), &i, static_cast<int32_t>(mapped.size()));
+        if (static_cast<std::size_t>(i) != mapped.size()) single = 0;
+      }
     }
     uint8_t kind = identity ? kIdentity : 0;
     // Classify by what the code point maps to.
-    char32_t single = 0;
-    if (!mapped.empty()) {
-      int32_t i = 0;
-      single = NextCodePoint(reinterpret_cast<const uint8_t*>(mapped.data()), &i, static_cast<int32_t>(mapped.size()));
-      if (static_cast<std::size_t>(i) != mapped.size()) single = 0;
-    }
     if (single != 0 && single != '\n' && IsSeparatorCodePoint(single)) kind |= kSeparator;
     if (single < 0x80 && single != 0 && std::isalnum(static_cast<int>(single))) kind |= kAsciiAlnum;
     if (int d = CnDigit(single); d >= 0) {
