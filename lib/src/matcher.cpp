@@ -1317,18 +1317,31 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   }
   impl.norm = &norm;
   impl.not_misheard = rule_set.not_misheard;
+  // The two literal databases compile side by side (Hyperscan takes ~20 us a literal).
+  std::string homophone_error;
+  bool homophones_ok = true;
+  std::thread homophone_compile;
   if (impl.homophone_literals) {
-    if (std::string err; !impl.homophone_literals->Compile(&err, options.cache_dir)) {
-      result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the homophone keywords: " + err});
-      return result;
-    }
+    homophone_compile = std::thread([&] {
+      try {
+        homophones_ok = impl.homophone_literals->Compile(&homophone_error, options.cache_dir);
+      } catch (const std::bad_alloc&) {
+        homophones_ok = false;
+        homophone_error = "out of memory";
+      }
+    });
   }
-  if (impl.literal_entries.empty()) {
-    impl.literals.reset();
-  } else if (std::string err; !impl.literals->Compile(&err, options.cache_dir)) {
-    result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the rule set's keywords: " + err});
-    return result;
+  std::string literals_error;
+  const bool literals_ok = impl.literal_entries.empty() || impl.literals->Compile(&literals_error, options.cache_dir);
+  if (homophone_compile.joinable()) homophone_compile.join();
+  if (impl.literal_entries.empty()) impl.literals.reset();
+  if (!homophones_ok) {
+    result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the homophone keywords: " + homophone_error});
   }
+  if (!literals_ok) {
+    result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the rule set's keywords: " + literals_error});
+  }
+  if (!homophones_ok || !literals_ok) return result;
   // What only compiling needed: the source text of keyword atoms (the keyword is
   // atom_literal) and the literals of chain segments (their atoms stand for them).
   for (std::size_t a = 0; a < impl.atom_source.size(); ++a) {
