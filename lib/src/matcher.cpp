@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <limits>
 #include <optional>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -254,13 +255,13 @@ struct Fields<CompiledRule> {
 namespace fraudscan {
 
 struct CompiledRules::Impl {
-  // First pass: one RE2::Set of literal strings, run once over the text. It holds
-  // every keyword, and the required substrings ("filter atoms") that FilteredRE2
-  // extracts from the patterns; a pattern is only run when its filter atoms occur.
-  // Keeping bounded-gap patterns out of the set keeps its DFA small and fast.
+  // First pass: one multi-literal pass (Hyperscan, or RE2::Set) over the text. It holds
+  // every keyword, and the required substrings ("filter atoms", found by RE2's
+  // FilteredRE2) of the patterns left to RE2; such a pattern is only run on the lines
+  // where one of its filter atoms occurs.
   std::unique_ptr<detail::LiteralMatcher> literals;
   struct LiteralEntry {
-    bool is_filter_atom;  // false: keyword atom `index`; true: FilteredRE2 atom `index`
+    bool is_filter_atom;  // false: keyword atom `index`; true: filter atom `index`
     int index;
     template <class IO, class Self>
     static void Fields(IO& io, Self& x) {
@@ -268,13 +269,35 @@ struct CompiledRules::Impl {
     }
   };
   std::vector<LiteralEntry> literal_entries;
-  std::unique_ptr<re2::FilteredRE2> filter;
-  std::vector<int> filter_to_atom;  // FilteredRE2 regexp id -> atom
-  std::vector<int> unfiltered;      // FilteredRE2 regexps with no required substring
-  // An atom is a keyword (found with a plain substring search) or a pattern (an RE2).
-  // Each pattern is compiled once, by FilteredRE2, which owns it; span searches use
-  // that same object (FilteredRE2::GetRE2).
-  std::vector<const RE2*> atoms;                 // null for keywords
+  // The patterns left to RE2 (those that do not decompose into chains). Each RE2 is
+  // built on first use and then shared by all threads: a matcher loaded from the cache
+  // builds none at start-up, and a scan only those whose filter atoms occur.
+  class Pattern {
+   public:
+    explicit Pattern(std::string regex, std::unique_ptr<RE2> re = nullptr)
+        : regex_(std::move(regex)), re_(std::move(re)) {}
+    const std::string& regex() const { return regex_; }
+    const RE2& Get() const {
+      std::call_once(once_, [this] {
+        if (!re_) re_ = std::make_unique<RE2>(regex_, detail::PatternOptions());
+      });
+      return *re_;
+    }
+
+   private:
+    std::string regex_;
+    mutable std::once_flag once_;
+    mutable std::unique_ptr<RE2> re_;
+  };
+  std::vector<std::unique_ptr<Pattern>> patterns;  // (std::once_flag cannot move)
+  std::vector<int> pattern_atom;                   // pattern -> its atom
+  std::vector<int> atom_pattern;                   // atom -> its pattern, or -1
+  // Filter atom -> the patterns that need it. A pattern runs where any of its filter
+  // atoms occurs: looser than FilteredRE2's AND/OR tree of them, and the RE2 decides.
+  std::vector<std::vector<int>> filter_patterns;
+  std::vector<int> unfiltered;                     // patterns with no filter atom: run everywhere
+  // An atom is a keyword (found with a plain substring search), a pattern decomposed
+  // into chains (atom_chain), or a pattern RE2 runs (atom_pattern).
   std::vector<std::string> atom_literal;         // keywords: the normalized keyword;
                                                  // homophones: its homophone key
   std::vector<std::string> atom_exact;           // homophones: the keyword itself
@@ -346,13 +369,13 @@ struct CompiledRules::Impl {
   uint64_t id = detail::NextInstanceId();
 
   // The compiled-matcher cache (CompileRules with a cache directory). Stored: every
-  // member above that is plain data. Rebuilt on loading: the literal engines (from
-  // their literals, which finds their own cached databases), the FilteredRE2 and its
-  // RE2 objects (from the patterns, in the same order, so ids are unchanged), the
+  // member above that is plain data, and the patterns' text. Rebuilt on loading: the
+  // literal engines (from their literals, which finds their own cached databases), the
   // speaker patterns, and what the rule set and normalizer give.
   template <class IO, class Self>
   static void PlainFields(IO& io, Self& x) {
-    io(x.literal_entries)(x.filter_to_atom)(x.unfiltered)(x.atom_literal)(x.atom_exact)(x.atom_note);
+    io(x.literal_entries)(x.pattern_atom)(x.atom_pattern)(x.filter_patterns)(x.unfiltered);
+    io(x.atom_literal)(x.atom_exact)(x.atom_note);
     io(x.homophone_entries)(x.atom_source)(x.atom_rules)(x.atom_exported)(x.atom_span_limit)(x.chain_groups);
     io(x.atom_chain)(x.segments_of_atom)(x.segment_owner)(x.twin_of)(x.atom_in_homophone_view)(x.rules);
   }
@@ -368,15 +391,15 @@ struct CompiledRules::Impl {
   Scratch& LocalScratch() const {
     thread_local Scratch s;
     if (s.owner != id) {
-      s.matched.assign(atoms.size(), 0);
-      s.spans.assign(atoms.size(), {});
-      s.spans_done.assign(atoms.size(), 0);
+      s.matched.assign(atom_source.size(), 0);
+      s.spans.assign(atom_source.size(), {});
+      s.spans_done.assign(atom_source.size(), 0);
       s.matched_list.clear();
       s.spans_list.clear();
-      s.lines_of.assign(atoms.size(), {});
-      s.all_lines.assign(atoms.size(), 0);
+      s.lines_of.assign(atom_source.size(), {});
+      s.all_lines.assign(atom_source.size(), 0);
       s.lines_list.clear();
-      s.atom_seen.assign(atoms.size(), 0);
+      s.atom_seen.assign(atom_source.size(), 0);
       s.rule_seen.assign(rules.size(), 0);
       s.segment_seen.assign(segment_owner.size(), 0);
       s.epoch = 0;
@@ -424,7 +447,7 @@ struct CompiledRules::Impl {
       ChainSpans(s, atom, &spans);
       return spans;
     }
-    if (atoms[a] == nullptr) {
+    if (atom_pattern[a] < 0) {
       const std::string& lit = atom_literal[a];
       const bool homophone = !atom_exact[a].empty();
       const std::string& view = homophone || atom_in_homophone_view[a] ? s.homophone_text : text;
@@ -448,7 +471,7 @@ struct CompiledRules::Impl {
     }
     re2::StringPiece input(text);
     re2::StringPiece m;
-    const RE2& re = *atoms[a];
+    const RE2& re = patterns[static_cast<std::size_t>(atom_pattern[a])]->Get();
     // Patterns never cross a line, so search only the lines that hold their required
     // substrings (or everything, when positions are unknown).
     auto search = [&](std::size_t from, std::size_t to) {
@@ -749,47 +772,38 @@ struct CompiledRules::Impl {
         }
       }
     }
-    if (filter) {
-      std::vector<int> potential;
-      auto add_lines = [&](int atom, const uint32_t* line) {
-        Mark(s, atom);
+    if (!patterns.empty()) {
+      auto add_lines = [&](int pattern, const uint32_t* line) {
+        const int atom = pattern_atom[static_cast<std::size_t>(pattern)];
         const auto a = static_cast<std::size_t>(atom);
-        if (s.lines_of[a].empty() && !s.all_lines[a]) s.lines_list.push_back(atom);
+        if (s.all_lines[a]) return;
+        Mark(s, atom);
+        if (s.lines_of[a].empty()) s.lines_list.push_back(atom);
         if (line == nullptr) {
           s.all_lines[a] = 1;
         } else if (s.lines_of[a].empty() || s.lines_of[a].back() != *line) {
           s.lines_of[a].push_back(*line);
         }
       };
+      // Patterns with no filter atom run on the whole text.
+      for (int p : unfiltered) add_lines(p, nullptr);
       if (!literals || !literals->reports_positions()) {
-        filter->AllPotentials(filter_atoms, &potential);
-        for (int p : potential) add_lines(filter_to_atom[static_cast<std::size_t>(p)], nullptr);
+        for (int f : filter_atoms) {
+          for (int p : filter_patterns[static_cast<std::size_t>(f)]) add_lines(p, nullptr);
+        }
       } else {
-        // Patterns with no required substring run on the whole text.
-        for (int p : unfiltered) add_lines(filter_to_atom[static_cast<std::size_t>(p)], nullptr);
-        // The others on each line that holds their substrings.
-        std::vector<std::pair<uint32_t, int>> by_line;  // (line, filter atom)
+        // The others on each line that holds one of their filter atoms.
+        std::vector<std::pair<uint32_t, int>> by_line;  // (line, pattern)
         for (const auto& o : occurrences) {
           const LiteralEntry& e = literal_entries[static_cast<std::size_t>(o.index)];
           const uint32_t start = o.end > 0 ? o.end - 1 : 0;
           const auto line = static_cast<uint32_t>(
               std::upper_bound(s.line_start.begin(), s.line_start.end(), start) - s.line_start.begin() - 1);
-          by_line.emplace_back(line, e.index);
+          for (int p : filter_patterns[static_cast<std::size_t>(e.index)]) by_line.emplace_back(line, p);
         }
         std::sort(by_line.begin(), by_line.end());
         by_line.erase(std::unique(by_line.begin(), by_line.end()), by_line.end());
-        std::vector<int> line_atoms;
-        for (std::size_t i = 0; i < by_line.size();) {
-          const uint32_t line = by_line[i].first;
-          line_atoms.clear();
-          for (; i < by_line.size() && by_line[i].first == line; ++i) line_atoms.push_back(by_line[i].second);
-          potential.clear();
-          filter->AllPotentials(line_atoms, &potential);
-          for (int p : potential) {
-            const int atom = filter_to_atom[static_cast<std::size_t>(p)];
-            if (!s.all_lines[static_cast<std::size_t>(atom)]) add_lines(atom, &line);
-          }
-        }
+        for (const auto& [line, p] : by_line) add_lines(p, &line);
       }
     }
     s.char_at.resize(t.size() + 1);
@@ -843,7 +857,7 @@ std::vector<std::string> CompiledRules::AtomPatterns() const {
   for (std::size_t a = 0; a < impl_->atom_source.size(); ++a) {
     if (!impl_->atom_exact[a].empty()) continue;  // homophone keys live in another view
     if (!impl_->atom_exported[a]) continue;       // parts of decomposed patterns
-    const bool regex = impl_->atoms[a] != nullptr || impl_->atom_chain[a] >= 0;
+    const bool regex = impl_->atom_pattern[a] >= 0 || impl_->atom_chain[a] >= 0;
     out.push_back(regex ? impl_->atom_source[a] : escape(impl_->atom_literal[a]));
   }
   return out;
@@ -888,7 +902,7 @@ bool CompiledRules::Fires(std::size_t rule_index, const NormalizedTranscript& te
 namespace {
 
 // Bump when what Impl::Save stores changes (the build stamp also keys every entry).
-constexpr uint32_t kCompiledFormat = 1;
+constexpr uint32_t kCompiledFormat = 2;
 
 // Return the file of the compiled-matcher cache for `rule_set` compiled with `norm`
 // by `engine` in this build.
@@ -912,10 +926,11 @@ std::string CompiledRules::Impl::Save() const {
   static const std::vector<char> kNoFlags;
   detail::Writer w;
   w(kCompiledFormat);
-  // First what the second thread of Load() rebuilds, then the plain data.
-  std::vector<std::string> patterns;
-  for (int atom : filter_to_atom) patterns.push_back(atom_source[static_cast<std::size_t>(atom)]);
-  w(patterns)(homophone_literals != nullptr)(homophone_literals ? homophone_literals->literals() : kNone);
+  // First what the second thread of Load() rebuilds (with the literals), then the
+  // plain data.
+  std::vector<std::string> regexes;
+  for (const auto& p : patterns) regexes.push_back(p->regex());
+  w(regexes)(homophone_literals != nullptr)(homophone_literals ? homophone_literals->literals() : kNone);
   w(literals ? literals->literals() : kNone)(literals ? literals->positional() : kNoFlags);
   PlainFields(w, *this);
   return w.Finish();
@@ -923,7 +938,7 @@ std::string CompiledRules::Impl::Save() const {
 
 bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, const Normalizer& normalizer,
                                const CompileOptions& options) {
-  std::vector<std::string> patterns;
+  std::vector<std::string> regexes;
   bool has_homophones = false;
   std::vector<std::string> homophone_list;
   std::vector<std::string> literal_list;
@@ -933,31 +948,24 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
     uint32_t format = 0;
     r(format);
     if (format != kCompiledFormat) return false;
-    r(patterns)(has_homophones)(homophone_list)(literal_list)(positional);
+    r(regexes)(has_homophones)(homophone_list)(literal_list)(positional);
+    if (positional.size() != literal_list.size()) return false;
 
-    // The RE2 objects and the homophone database are rebuilt on a second thread while
-    // this one reads the rest: they take about as long as each other.
+    // The literal databases are loaded on a second thread while this one reads the
+    // rest: they take about as long as each other.
     bool rebuilt = false;
     std::thread rebuild([&] {
       try {
-        if (!patterns.empty()) {
-          filter = std::make_unique<re2::FilteredRE2>(/*min_atom_len=*/3);
-          for (std::size_t pid = 0; pid < patterns.size(); ++pid) {
-            // Added in their original order, the patterns get their original ids.
-            int filter_id = -1;
-            if (filter->Add(patterns[pid], detail::PatternOptions(), &filter_id) != RE2::NoError ||
-                filter_id != static_cast<int>(pid)) {
-              return;
-            }
-          }
-          std::vector<std::string> filter_atoms;  // already among the stored literals
-          filter->Compile(&filter_atoms);
-        }
         std::string error;
         if (has_homophones) {
           homophone_literals = detail::MakeLiteralMatcher(options.engine);
           for (const auto& literal : homophone_list) homophone_literals->Add(literal);
           if (!homophone_literals->Compile(&error, options.cache_dir)) return;
+        }
+        if (!literal_list.empty()) {
+          literals = detail::MakeLiteralMatcher(options.engine);
+          for (std::size_t i = 0; i < literal_list.size(); ++i) literals->Add(literal_list[i], positional[i] != 0);
+          if (!literals->Compile(&error, options.cache_dir)) return;
         }
         rebuilt = true;
       } catch (const std::exception&) {  // bad_alloc: a miss like any other
@@ -978,21 +986,15 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
   // What the indices below rely on (the checksum and the key vouch for the rest).
   const std::size_t n = atom_source.size();
   for (std::size_t size : {atom_literal.size(), atom_exact.size(), atom_note.size(), atom_rules.size(),
-                           atom_exported.size(), atom_span_limit.size(), atom_chain.size(),
+                           atom_exported.size(), atom_span_limit.size(), atom_chain.size(), atom_pattern.size(),
                            segments_of_atom.size(), twin_of.size(), atom_in_homophone_view.size()}) {
     if (size != n) return false;
   }
-  if (rules.size() != rule_set.rules.size() || positional.size() != literal_list.size() ||
-      literal_list.size() != literal_entries.size() || patterns.size() != filter_to_atom.size()) {
+  if (rules.size() != rule_set.rules.size() || literal_list.size() != literal_entries.size() ||
+      regexes.size() != pattern_atom.size()) {
     return false;
   }
-  atoms.assign(n, nullptr);
-  for (std::size_t pid = 0; pid < filter_to_atom.size(); ++pid) {
-    const auto atom = static_cast<std::size_t>(filter_to_atom[pid]);
-    if (atom >= n) return false;
-    atoms[atom] = &filter->GetRE2(static_cast<int>(pid));
-  }
-  if (filter_to_atom.empty()) filter.reset();
+  for (auto& regex : regexes) patterns.push_back(std::make_unique<Pattern>(std::move(regex)));
   for (std::size_t i = 0; i < rules.size(); ++i) {
     for (const auto& sp : rule_set.rules[i].speakers) {
       auto re = std::make_unique<RE2>(sp, detail::PatternOptions());
@@ -1002,13 +1004,6 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
   }
   norm = &normalizer;
   not_misheard = rule_set.not_misheard;
-  if (literal_list.empty()) {
-    literals.reset();
-  } else {
-    literals = detail::MakeLiteralMatcher(options.engine);
-    for (std::size_t i = 0; i < literal_list.size(); ++i) literals->Add(literal_list[i], positional[i] != 0);
-    if (std::string error; !literals->Compile(&error, options.cache_dir)) return false;
-  }
   return true;
 }
 
@@ -1028,7 +1023,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   std::shared_ptr<CompiledRules> compiled(new CompiledRules());
   CompiledRules::Impl& impl = *compiled->impl_;
   impl.literals = detail::MakeLiteralMatcher(options.engine);
-  impl.filter = std::make_unique<re2::FilteredRE2>(/*min_atom_len=*/3);
+  std::unordered_map<std::string, int> filter_index;  // filter atom -> its index
   // A keyword and a filter atom may have the same text; each gets its own entry.
   auto add_literal = [&](const std::string& literal, CompiledRules::Impl::LiteralEntry entry, bool positions = false) {
     impl.literals->Add(literal, positions);
@@ -1043,10 +1038,10 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     failed = true;
   };
   // Append one atom to the parallel per-atom arrays; return its index.
-  auto append_atom = [&](const RE2* re, std::string literal, std::string exact, std::string note,
+  auto append_atom = [&](std::string literal, std::string exact, std::string note,
                          const std::string& source) {
-    const int idx = static_cast<int>(impl.atoms.size());
-    impl.atoms.push_back(re);
+    const int idx = static_cast<int>(impl.atom_source.size());
+    impl.atom_pattern.push_back(-1);
     impl.atom_literal.push_back(std::move(literal));
     impl.atom_exact.push_back(std::move(exact));
     impl.atom_note.push_back(std::move(note));
@@ -1076,8 +1071,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     if (auto it = atom_index.find(key); it != atom_index.end()) {
       idx = it->second;
     } else {
-      add_literal(literal, {false, static_cast<int>(impl.atoms.size())});
-      idx = append_atom(nullptr, literal, "", "", key);
+      add_literal(literal, {false, static_cast<int>(impl.atom_source.size())});
+      idx = append_atom(literal, "", "", key);
       impl.atom_exported[static_cast<std::size_t>(idx)] = 0;
     }
     impl.atom_span_limit[static_cast<std::size_t>(idx)] = kMaxSpansPerChainPart;
@@ -1092,8 +1087,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       return it->second;
     }
     if (literal != nullptr) {
-      add_literal(*literal, {false, static_cast<int>(impl.atoms.size())});
-      return append_atom(nullptr, *literal, "", note, regex);
+      add_literal(*literal, {false, static_cast<int>(impl.atom_source.size())});
+      return append_atom(*literal, "", note, regex);
     }
     // Literal sets with bounded gaps are evaluated from the literals' positions.
     if (auto chains = detail::DecomposePattern(regex)) {
@@ -1114,24 +1109,44 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
         }
       }
       group.chains = std::move(*chains);
-      const int idx = append_atom(nullptr, "", "", note, regex);
+      const int idx = append_atom("", "", note, regex);
       add_chain_group(idx, std::move(group));
       return idx;
     }
-    int filter_id = -1;
-    if (impl.filter->Add(regex, detail::PatternOptions(), &filter_id) != RE2::NoError || filter_id < 0) {
-      const RE2 bad(regex, detail::PatternOptions());  // compiled again only to say what is wrong
-      error(where, fmt::format("bad pattern '{}': {} (at '{}')", shown, bad.error(), bad.error_arg()));
+    auto re = std::make_unique<RE2>(regex, detail::PatternOptions());
+    if (!re->ok()) {
+      error(where, fmt::format("bad pattern '{}': {} (at '{}')", shown, re->error(), re->error_arg()));
       return -1;
     }
-    const RE2& re = impl.filter->GetRE2(filter_id);
-    if (RE2::FullMatch("", re)) {
+    if (RE2::FullMatch("", *re)) {
       error(where, fmt::format("pattern '{}' matches the empty string, so it would fire on every transcript", shown));
       return -1;
     }
-    const int idx = append_atom(&re, "", "", note, regex);
-    impl.filter_to_atom.resize(static_cast<std::size_t>(filter_id) + 1, -1);
-    impl.filter_to_atom[static_cast<std::size_t>(filter_id)] = idx;
+    // Its required substrings, as FilteredRE2 finds them, join the literal pass.
+    re2::FilteredRE2 prefilter(/*min_atom_len=*/3);
+    int unused = 0;
+    prefilter.Add(regex, detail::PatternOptions(), &unused);
+    std::vector<std::string> required;
+    prefilter.Compile(&required);
+    std::vector<int> passes;
+    prefilter.AllPotentials({}, &passes);  // it passes with none of them: no filter
+    const auto pattern = static_cast<int>(impl.patterns.size());
+    if (!passes.empty() || required.empty()) {
+      impl.unfiltered.push_back(pattern);
+    } else {
+      for (const std::string& substring : required) {
+        auto [it, added] = filter_index.emplace(substring, static_cast<int>(impl.filter_patterns.size()));
+        if (added) {
+          add_literal(substring, {true, it->second}, /*positions=*/true);
+          impl.filter_patterns.emplace_back();
+        }
+        impl.filter_patterns[static_cast<std::size_t>(it->second)].push_back(pattern);
+      }
+    }
+    impl.patterns.push_back(std::make_unique<CompiledRules::Impl::Pattern>(regex, std::move(re)));
+    const int idx = append_atom("", "", note, regex);
+    impl.atom_pattern[static_cast<std::size_t>(idx)] = pattern;
+    impl.pattern_atom.push_back(idx);
     return idx;
   };
 
@@ -1159,8 +1174,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       impl.homophone_literals = detail::MakeLiteralMatcher(options.engine);
     }
     impl.homophone_literals->Add(key);
-    impl.homophone_entries.push_back(static_cast<int>(impl.atoms.size()));
-    return append_atom(nullptr, key, normalized, "homophone of " + shown, id);
+    impl.homophone_entries.push_back(static_cast<int>(impl.atom_source.size()));
+    return append_atom(key, normalized, "homophone of " + shown, id);
   };
   // Add the homophone twin of decomposed pattern atom `pattern` (see Impl::twin_of).
   auto add_homophone_chain = [&](int pattern, const std::string& shown) -> int {
@@ -1208,8 +1223,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
             p = it->second;
           } else {
             impl.homophone_literals->Add(key);
-            impl.homophone_entries.push_back(static_cast<int>(impl.atoms.size()));
-            p = append_atom(nullptr, key, "", "", part_id);
+            impl.homophone_entries.push_back(static_cast<int>(impl.atom_source.size()));
+            p = append_atom(key, "", "", part_id);
             impl.atom_exported[static_cast<std::size_t>(p)] = 0;
             impl.atom_in_homophone_view[static_cast<std::size_t>(p)] = 1;
             impl.atom_span_limit[static_cast<std::size_t>(p)] = kMaxSpansPerChainPart;
@@ -1218,7 +1233,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
         }
       }
     }
-    const int twin = append_atom(nullptr, "", impl.atom_source[e], "homophone of " + shown, id);
+    const int twin = append_atom("", impl.atom_source[e], "homophone of " + shown, id);
     impl.twin_of[static_cast<std::size_t>(twin)] = pattern;
     add_chain_group(twin, std::move(group));
     return twin;
@@ -1298,22 +1313,9 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     for (int a : atoms) impl.atom_rules[static_cast<std::size_t>(a)].push_back(static_cast<int>(r));
   }
   if (failed) return result;
-  if (impl.atoms.empty()) {
+  if (impl.atom_source.empty()) {
     result.diagnostics.push_back({Diagnostic::Severity::error, {}, "the rule set has no keywords or patterns"});
     return result;
-  }
-  // Patterns went to FilteredRE2 as they were added: their required substrings join the
-  // literal pass, and a pattern runs only when those occur. (Hyperscan for the patterns
-  // themselves was measured too: 14-55 s to compile the bounded-gap patterns.)
-  if (impl.filter_to_atom.empty()) {
-    impl.filter.reset();
-  } else {
-    std::vector<std::string> filter_atoms;
-    impl.filter->Compile(&filter_atoms);
-    for (std::size_t i = 0; i < filter_atoms.size(); ++i) {
-      add_literal(filter_atoms[i], {true, static_cast<int>(i)}, /*positions=*/true);
-    }
-    impl.filter->AllPotentials({}, &impl.unfiltered);
   }
   impl.norm = &norm;
   impl.not_misheard = rule_set.not_misheard;
@@ -1345,7 +1347,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   // What only compiling needed: the source text of keyword atoms (the keyword is
   // atom_literal) and the literals of chain segments (their atoms stand for them).
   for (std::size_t a = 0; a < impl.atom_source.size(); ++a) {
-    if (impl.atoms[a] == nullptr && impl.atom_chain[a] < 0) std::string().swap(impl.atom_source[a]);
+    if (impl.atom_pattern[a] < 0 && impl.atom_chain[a] < 0) std::string().swap(impl.atom_source[a]);
   }
   for (auto& group : impl.chain_groups) {
     for (auto& chain : group.chains) {

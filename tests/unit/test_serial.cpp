@@ -142,7 +142,7 @@ TEST_CASE("serial: damaged bytes are refused, never read") {
     Reader r(small);
     uint64_t too_wide = 0;
     CHECK_THROWS_AS(r(too_wide), SerialError);
-    Reader r2(Bytes(Sample()));
+    Reader r2(bytes);  // REQUIRES: the bytes outlive the reader
     int32_t first = 0;
     r2(first);
     CHECK_THROWS_AS(r2.ExpectEnd(), SerialError);
