@@ -2,6 +2,7 @@
 
 #include "cache_file.hpp"
 #include "chain.hpp"
+#include "flat.hpp"
 #include "literal_matcher.hpp"
 #include "pattern_options.hpp"
 #include "rules_cache.hpp"
@@ -298,17 +299,17 @@ struct CompiledRules::Impl {
   std::vector<int> unfiltered;                     // patterns with no filter atom: run everywhere
   // An atom is a keyword (found with a plain substring search), a pattern decomposed
   // into chains (atom_chain), or a pattern RE2 runs (atom_pattern).
-  std::vector<std::string> atom_literal;         // keywords: the normalized keyword;
+  detail::StringTable atom_literal;              // keywords: the normalized keyword;
                                                  // homophones: its homophone key
-  std::vector<std::string> atom_exact;           // homophones: the keyword itself
-  std::vector<std::string> atom_note;            // "", "variant spelling of …", "homophone of …"
+  detail::StringTable atom_exact;                // homophones: the keyword itself
+  detail::StringTable atom_note;                 // "", "variant spelling of …", "homophone of …"
   // Homophone atoms are found in a second view of the text (Normalizer::HomophoneKey).
   std::unique_ptr<detail::LiteralMatcher> homophone_literals;
   std::vector<int> homophone_entries;            // homophone literal -> atom
   const Normalizer* norm = nullptr;
-  std::vector<std::string> atom_source;            // patterns: the regex (keywords: empty
+  detail::StringTable atom_source;               // patterns: the regex (keywords: empty
                                                  // once compiled)
-  std::vector<std::vector<int>> atom_rules;  // atom -> rules whose condition uses it
+  detail::Rows<int> atom_rules;                  // atom -> rules whose condition uses it
   std::vector<char> atom_exported;           // written by a rule (not only a chain part)
   std::vector<std::size_t> atom_span_limit;  // keywords: how many spans to find
   // Patterns decomposed into chains (chain.hpp): their literals are keyword atoms, and
@@ -329,7 +330,7 @@ struct CompiledRules::Impl {
   std::vector<int> atom_chain;                     // atom -> its group, or -1
   // Every segment of every chain has an id; segments_of_atom lists those an atom is in,
   // so that one pass over the atoms found tells which segments have a literal.
-  std::vector<std::vector<uint32_t>> segments_of_atom;
+  detail::Rows<uint32_t> segments_of_atom;
   std::vector<int> segment_owner;                  // segment id -> its chain atom
   // A decomposed pattern's homophone twin: the same chains over the homophone view,
   // whose parts are found in that view (atom_in_homophone_view); twin_of names the
@@ -448,7 +449,7 @@ struct CompiledRules::Impl {
       return spans;
     }
     if (atom_pattern[a] < 0) {
-      const std::string& lit = atom_literal[a];
+      const std::string_view lit = atom_literal[a];
       const bool homophone = !atom_exact[a].empty();
       const std::string& view = homophone || atom_in_homophone_view[a] ? s.homophone_text : text;
       const std::size_t limit = atom_span_limit[a];
@@ -845,7 +846,7 @@ std::vector<std::string> CompiledRules::AtomPatterns() const {
   // Keywords are escaped for POSIX ERE, RE2 and Rust regex alike: only the
   // metacharacters get a backslash (RE2::QuoteMeta also escapes '-', ' ' and the like,
   // which ripgrep rejects).
-  auto escape = [](const std::string& lit) {
+  auto escape = [](std::string_view lit) {
     std::string out;
     for (char c : lit) {
       if (std::string_view(".[]{}()\\*+?^$|").find(c) != std::string_view::npos) out += '\\';
@@ -858,13 +859,13 @@ std::vector<std::string> CompiledRules::AtomPatterns() const {
     if (!impl_->atom_exact[a].empty()) continue;  // homophone keys live in another view
     if (!impl_->atom_exported[a]) continue;       // parts of decomposed patterns
     const bool regex = impl_->atom_pattern[a] >= 0 || impl_->atom_chain[a] >= 0;
-    out.push_back(regex ? impl_->atom_source[a] : escape(impl_->atom_literal[a]));
+    out.push_back(regex ? std::string(impl_->atom_source[a]) : escape(impl_->atom_literal[a]));
   }
   return out;
 }
 
 std::string_view CompiledRules::AtomNote(uint32_t atom) const {
-  return atom < impl_->atom_note.size() ? std::string_view(impl_->atom_note[atom]) : std::string_view();
+  return atom < impl_->atom_note.size() ? impl_->atom_note[atom] : std::string_view();
 }
 
 bool CompiledRules::IsHomophoneAtom(uint32_t atom) const {
@@ -1024,6 +1025,9 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   CompiledRules::Impl& impl = *compiled->impl_;
   impl.literals = detail::MakeLiteralMatcher(options.engine);
   std::unordered_map<std::string, int> filter_index;  // filter atom -> its index
+  // Built here, then kept compressed (flat.hpp).
+  std::vector<std::vector<int>> atom_rules;
+  std::vector<std::vector<uint32_t>> segments_of_atom;
   // A keyword and a filter atom may have the same text; each gets its own entry.
   auto add_literal = [&](const std::string& literal, CompiledRules::Impl::LiteralEntry entry, bool positions = false) {
     impl.literals->Add(literal, positions);
@@ -1042,17 +1046,17 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
                          const std::string& source) {
     const int idx = static_cast<int>(impl.atom_source.size());
     impl.atom_pattern.push_back(-1);
-    impl.atom_literal.push_back(std::move(literal));
-    impl.atom_exact.push_back(std::move(exact));
-    impl.atom_note.push_back(std::move(note));
+    impl.atom_literal.push_back(literal);
+    impl.atom_exact.push_back(exact);
+    impl.atom_note.push_back(note);
     impl.atom_source.push_back(source);
-    impl.atom_rules.emplace_back();
+    atom_rules.emplace_back();
     impl.atom_exported.push_back(1);
     impl.atom_span_limit.push_back(kMaxSpansPerAtom);
     impl.atom_chain.push_back(-1);
     impl.twin_of.push_back(-1);
     impl.atom_in_homophone_view.push_back(0);
-    impl.segments_of_atom.emplace_back();
+    segments_of_atom.emplace_back();
     atom_index.emplace(source, idx);
     return idx;
   };
@@ -1104,7 +1108,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
           for (const std::string& lit : segment) {
             const int p = add_atom_literal(RE2::QuoteMeta(lit), lit);
             seg_atoms.push_back(p);
-            impl.segments_of_atom[static_cast<std::size_t>(p)].push_back(seg_id);
+            segments_of_atom[static_cast<std::size_t>(p)].push_back(seg_id);
           }
         }
       }
@@ -1180,7 +1184,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   // Add the homophone twin of decomposed pattern atom `pattern` (see Impl::twin_of).
   auto add_homophone_chain = [&](int pattern, const std::string& shown) -> int {
     const auto e = static_cast<std::size_t>(pattern);
-    const std::string id = "\x01homophone-pattern:" + impl.atom_source[e];
+    const std::string id = "\x01homophone-pattern:" + std::string(impl.atom_source[e]);
     if (auto it = atom_index.find(id); it != atom_index.end()) return it->second;
     if (!impl.homophone_literals) impl.homophone_literals = detail::MakeLiteralMatcher(options.engine);
     CompiledRules::Impl::ChainGroup group;
@@ -1202,14 +1206,14 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
           if (at == seg_atoms.end()) {
             seg_atoms.push_back(part);
             part_literals.emplace_back();
-            impl.segments_of_atom[static_cast<std::size_t>(part)].push_back(seg_id);
+            segments_of_atom[static_cast<std::size_t>(part)].push_back(seg_id);
             at = seg_atoms.end() - 1;
           }
           part_literals[static_cast<std::size_t>(at - seg_atoms.begin())].push_back(literal);
         };
         for (int lit_atom : seg) {
           // A copy: append_atom below grows atom_literal.
-          const std::string exact = impl.atom_literal[static_cast<std::size_t>(lit_atom)];
+          const std::string exact(impl.atom_literal[static_cast<std::size_t>(lit_atom)]);
           if (MaxSubstitutions(exact) == 0) {
             // Nothing of it may change (one Han character, or none): the literal
             // itself, found in the text as written, is all the twin needs.
@@ -1233,7 +1237,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
         }
       }
     }
-    const int twin = append_atom("", impl.atom_source[e], "homophone of " + shown, id);
+    const int twin = append_atom("", std::string(impl.atom_source[e]), "homophone of " + shown, id);
     impl.twin_of[static_cast<std::size_t>(twin)] = pattern;
     add_chain_group(twin, std::move(group));
     return twin;
@@ -1310,8 +1314,10 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
                                     [&](int a) { return !impl.atom_exact[static_cast<std::size_t>(a)].empty(); });
     std::sort(atoms.begin(), atoms.end());
     atoms.erase(std::unique(atoms.begin(), atoms.end()), atoms.end());
-    for (int a : atoms) impl.atom_rules[static_cast<std::size_t>(a)].push_back(static_cast<int>(r));
+    for (int a : atoms) atom_rules[static_cast<std::size_t>(a)].push_back(static_cast<int>(r));
   }
+  impl.atom_rules = detail::Rows<int>(atom_rules);
+  impl.segments_of_atom = detail::Rows<uint32_t>(segments_of_atom);
   if (failed) return result;
   if (impl.atom_source.empty()) {
     result.diagnostics.push_back({Diagnostic::Severity::error, {}, "the rule set has no keywords or patterns"});
@@ -1346,9 +1352,11 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   if (!homophones_ok || !literals_ok) return result;
   // What only compiling needed: the source text of keyword atoms (the keyword is
   // atom_literal) and the literals of chain segments (their atoms stand for them).
+  detail::StringTable sources;
   for (std::size_t a = 0; a < impl.atom_source.size(); ++a) {
-    if (impl.atom_pattern[a] < 0 && impl.atom_chain[a] < 0) std::string().swap(impl.atom_source[a]);
+    sources.push_back(impl.atom_pattern[a] < 0 && impl.atom_chain[a] < 0 ? std::string_view() : impl.atom_source[a]);
   }
+  impl.atom_source = std::move(sources);
   for (auto& group : impl.chain_groups) {
     for (auto& chain : group.chains) {
       for (auto& segment : chain.segments) std::vector<std::string>().swap(segment);
