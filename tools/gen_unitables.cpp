@@ -9,6 +9,11 @@
 //              in code point order (the normalizer binary-searches it)
 //   kPinyin[]  {code point, syllable index} for Han code points, toneless pinyin from
 //              ICU's "Han-Latin" transform; kSyllables[] lists the syllables
+//   kFold[]    {code point, offset, length} for every BMP code point that NFKC_Casefold
+//              changes or may combine ("not inert"), in code point order; the mapping
+//              is kFoldChars[offset .. offset+length) (so that the normalizer builds its
+//              table without running ICU's normalizer 5,000 times at start-up)
+#include <unicode/normalizer2.h>
 #include <unicode/translit.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
@@ -83,8 +88,33 @@ int main(int argc, char** argv) {
   std::fprintf(out, "};\nstatic constexpr uint32_t kPinyin[][2] = {\n");
   for (auto& [c, r] : readings) std::fprintf(out, "{0x%X,%d},\n", c, syllables[r]);
   std::fprintf(out, "};\n");
+
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  if (U_FAILURE(status)) {
+    std::fprintf(stderr, "gen_unitables: cannot load NFKC_Casefold: %s\n", u_errorName(status));
+    return 1;
+  }
+  std::vector<UChar32> fold_chars;
+  std::fprintf(out, "static constexpr uint32_t kFold[][3] = {\n");
+  std::size_t folds = 0;
+  for (UChar32 c = 0; c < 0x10000; ++c) {
+    if (U_IS_SURROGATE(c) || nfkc_cf->isInert(c)) continue;
+    icu::UnicodeString folded = nfkc_cf->normalize(icu::UnicodeString(c), status);
+    if (U_FAILURE(status)) {
+      std::fprintf(stderr, "gen_unitables: NFKC_Casefold U+%04X: %s\n", c, u_errorName(status));
+      return 1;
+    }
+    const std::size_t offset = fold_chars.size();
+    for (int32_t i = 0; i < folded.length(); i += U16_LENGTH(folded.char32At(i))) fold_chars.push_back(folded.char32At(i));
+    std::fprintf(out, "{0x%X,%zu,%zu},\n", c, offset, fold_chars.size() - offset);
+    ++folds;
+  }
+  std::fprintf(out, "};\nstatic constexpr char32_t kFoldChars[] = {\n");
+  for (std::size_t i = 0; i < fold_chars.size(); ++i) std::fprintf(out, "0x%X,%s", fold_chars[i], i % 16 == 15 ? "\n" : "");
+  std::fprintf(out, "0};\n");
   std::fclose(out);
-  std::fprintf(stderr, "gen_unitables: %zu traditional->simplified, %zu readings, %zu syllables\n", t2s_pairs.size(),
-               readings.size(), syllables.size());
+  std::fprintf(stderr, "gen_unitables: %zu traditional->simplified, %zu readings, %zu syllables, %zu foldings\n",
+               t2s_pairs.size(), readings.size(), syllables.size(), folds);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 namespace fraudscan {
@@ -84,6 +85,17 @@ char32_t NextCodePoint(const uint8_t* s, int32_t* i, int32_t len) {
   return c < 0 ? 0xFFFD : static_cast<char32_t>(c);
 }
 
+// Append `c` to `*out` (UTF-8) after Traditional->Simplified and the rule set's
+// character variants, followed up to three steps (帳 -> 帐 -> 账).
+void AppendVariant(const std::map<char32_t, char32_t>& variants, char32_t c, std::string* out) {
+  for (int step = 0; step < 3; ++step) {
+    auto it = variants.find(c);
+    if (it == variants.end() || it->second == c) break;
+    c = it->second;
+  }
+  AppendUtf8(out, c);
+}
+
 }  // namespace
 
 std::string Normalizer::MapUncached(char32_t cp) const {
@@ -94,15 +106,9 @@ std::string Normalizer::MapUncached(char32_t cp) const {
   if (U_FAILURE(status)) return {};
   std::string utf8;
   for (int32_t i = 0; i < folded.length();) {
-    char32_t c = static_cast<char32_t>(folded.char32At(i));
+    const auto c = static_cast<char32_t>(folded.char32At(i));
     i += U16_LENGTH(c);
-    // Traditional->Simplified, then rule-set variants of the result (帳 -> 帐 -> 账).
-    for (int step = 0; step < 3; ++step) {
-      auto it = variants_.find(c);
-      if (it == variants_.end() || it->second == c) break;
-      c = it->second;
-    }
-    AppendUtf8(&utf8, c);
+    AppendVariant(variants_, c, &utf8);
   }
   return utf8;
 }
@@ -111,7 +117,9 @@ Normalizer::Normalizer(const NormalizerOptions& options)
     : options_(options), bmp_(0x10000), digit_(0x10000, 0), homophone_(0x10000, 0) {
   for (const auto& p : kT2S) variants_[p[0]] = p[1];
   for (const auto& [from, to] : options.character_variants) variants_[from] = to;
-  const icu::Normalizer2& nfkc_cf = NfkcCasefold();
+  // NFKC_Casefold of the BMP comes from the build (kFold, generated from ICU): running
+  // ICU's normalizer on each of its 5,000 foldings took milliseconds at every start-up.
+  std::size_t next_fold = 0;  // kFold is in code point order
   std::vector<char> has_variant(0x10000, 0);  // a std::map lookup per code point costs milliseconds
   for (const auto& [from, to] : variants_) {
     if (from < 0x10000) has_variant[from] = 1;
@@ -125,11 +133,19 @@ Normalizer::Normalizer(const NormalizerOptions& options)
     std::string mapped;  // the replacement, when the code point changes
     bool identity;
     char32_t single = 0;  // what the code point maps to when that is one code point
-    if (cp != '\r' && !has_variant[cp] && nfkc_cf.isInert(static_cast<UChar32>(cp))) {
+    const bool folds = next_fold < std::size(kFold) && kFold[next_fold][0] == cp;
+    if (cp != '\r' && !has_variant[cp] && !folds) {
       identity = true;
       single = cp;
     } else {
-      mapped = MapUncached(cp);
+      if (cp == '\r') {
+        // removed (as MapUncached does): lines end with \n
+      } else if (folds) {
+        const auto* f = kFold[next_fold];
+        for (uint32_t k = 0; k < f[2]; ++k) AppendVariant(variants_, kFoldChars[f[1] + k], &mapped);
+      } else {
+        AppendVariant(variants_, cp, &mapped);
+      }
       std::string self;
       AppendUtf8(&self, cp);
       identity = mapped == self;
@@ -139,6 +155,7 @@ Normalizer::Normalizer(const NormalizerOptions& options)
         if (static_cast<std::size_t>(i) != mapped.size()) single = 0;
       }
     }
+    if (folds) ++next_fold;
     uint8_t kind = identity ? kIdentity : 0;
     // Classify by what the code point maps to.
     if (single != 0 && single != '\n' && IsSeparatorCodePoint(single)) kind |= kSeparator;
