@@ -873,6 +873,9 @@ bool CompiledRules::IsHomophoneAtom(uint32_t atom) const {
 }
 
 std::vector<RuleHit> CompiledRules::Match(const NormalizedTranscript& text) const {
+  // Nothing matches empty text (patterns that match the empty string are refused), and
+  // a thread's scratch space is worth allocating only for a text.
+  if (text.text.text.empty()) return {};
   Impl::Scratch& s = impl_->LocalScratch();
   impl_->Prepare(s, text);
   // Candidate rules: those owning an atom the first pass reported, in rule order.
@@ -895,6 +898,7 @@ std::vector<RuleHit> CompiledRules::Match(const NormalizedTranscript& text) cons
 }
 
 bool CompiledRules::Fires(std::size_t rule_index, const NormalizedTranscript& text) const {
+  if (text.text.text.empty()) return false;
   Impl::Scratch& s = impl_->LocalScratch();
   impl_->Prepare(s, text);
   return impl_->EvalRule(s, rule_index, rule_set_.rules[rule_index]).matches > 0;

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
@@ -110,7 +111,7 @@ class Normalizer {
   std::vector<char> digit_;                // BMP code point -> ASCII digit for Chinese digits
   std::string pool_;                       // replacement strings, UTF-8
   std::vector<uint32_t> homophone_;        // BMP code point -> representative, 0 = none
-  std::map<char32_t, char32_t> variants_;  // T2S + rule-set character variants
+  std::unordered_map<char32_t, char32_t> variants_;  // T2S + rule-set character variants
 };
 
 }  // namespace fraudscan
