@@ -948,6 +948,7 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
   std::vector<std::string> homophone_list;
   std::vector<std::string> literal_list;
   std::vector<char> positional;
+  std::size_t literal_count = 0;
   try {
     detail::Reader r(bytes);
     uint32_t format = 0;
@@ -955,6 +956,7 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
     if (format != kCompiledFormat) return false;
     r(regexes)(has_homophones)(homophone_list)(literal_list)(positional);
     if (positional.size() != literal_list.size()) return false;
+    literal_count = literal_list.size();  // the lists move into the engines below
 
     // The literal databases are loaded on a second thread while this one reads the
     // rest: they take about as long as each other.
@@ -964,12 +966,13 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
         std::string error;
         if (has_homophones) {
           homophone_literals = detail::MakeLiteralMatcher(options.engine);
-          for (const auto& literal : homophone_list) homophone_literals->Add(literal);
+          std::vector<char> flags(homophone_list.size(), 0);
+          homophone_literals->AddAll(std::move(homophone_list), std::move(flags));
           if (!homophone_literals->Compile(&error, options.cache_dir)) return;
         }
         if (!literal_list.empty()) {
           literals = detail::MakeLiteralMatcher(options.engine);
-          for (std::size_t i = 0; i < literal_list.size(); ++i) literals->Add(literal_list[i], positional[i] != 0);
+          literals->AddAll(std::move(literal_list), std::move(positional));
           if (!literals->Compile(&error, options.cache_dir)) return;
         }
         rebuilt = true;
@@ -995,7 +998,7 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
                            segments_of_atom.size(), twin_of.size(), atom_in_homophone_view.size()}) {
     if (size != n) return false;
   }
-  if (rules.size() != rule_set.rules.size() || literal_list.size() != literal_entries.size() ||
+  if (rules.size() != rule_set.rules.size() || literal_count != literal_entries.size() ||
       regexes.size() != pattern_atom.size()) {
     return false;
   }
