@@ -125,16 +125,20 @@ def synthetic_rules(n=10000, seed=1):
 TIMEOUT = 300
 
 
-def timed(cmd, repeat, stdin_path=None):
-    """Run cmd `repeat` times; return (median seconds, peak RSS MB of the last run, stdout bytes).
-    A run over TIMEOUT seconds is stopped and reported as (None, None, 0)."""
+def timed(cmd, repeat, stdin_path=None, env=None, before=None):
+    """Run cmd `repeat` times (with `env` added to the environment, calling `before()`
+    untimed before each run); return (median seconds, peak RSS MB of the last run,
+    stdout bytes). A run over TIMEOUT seconds is stopped and reported as (None, None, 0)."""
     times, rss, out_bytes = [], 0.0, 0
+    full_env = dict(os.environ, **(env or {}))
     for _ in range(repeat):
+        if before:
+            before()
         t0 = time.perf_counter()
         with open(stdin_path or os.devnull, "rb") as stdin:
             try:
                 p = subprocess.run(["/usr/bin/time", "-v"] + cmd, stdin=stdin, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, timeout=TIMEOUT)
+                                   stderr=subprocess.PIPE, timeout=TIMEOUT, env=full_env)
             except subprocess.TimeoutExpired:
                 subprocess.run(["pkill", "-f", " ".join(cmd[:2])], check=False)
                 return None, None, 0
@@ -201,14 +205,23 @@ def main():
     jn = results[f"fraudscan scan -j{args.jobs} (jsonl)"][0]
     print(f"  -j{args.jobs} / -j1 (jsonl): {jn / j1:.2f}x")
 
-    # Rule-set load and compile time: scan an empty input.
+    # Rule-set load and compile time: scan an empty input. Three cases: the cache warm;
+    # a new, empty cache (the first run after installing: the build's precompiled copy
+    # of the shipped rule set is copied in); no cache at all (parse and compile).
     empty = os.path.join(DATA, "empty.txt")
     open(empty, "w").close()
-    load, _, _ = timed([binary, "scan", "--rules", rules, "-q", empty], max(args.repeat, 5))
-    print(f"\nshipped rule set: load + compile + empty scan {load * 1000:.0f} ms")
+    startup = [binary, "scan", "--rules", rules, "-q", empty]
+    timed(startup, 1)  # warm the user's cache
+    warm, _, _ = timed(startup, max(args.repeat, 20))
+    fresh_dir = os.path.join(DATA, "fresh-cache")
+    fresh, _, _ = timed(startup, max(args.repeat, 5), env={"FRAUDSCAN_CACHE_DIR": fresh_dir},
+                        before=lambda: shutil.rmtree(fresh_dir, ignore_errors=True))
+    cold, _, _ = timed(startup, max(args.repeat, 3), env={"FRAUDSCAN_CACHE_DIR": ""})
+    print(f"\nshipped rule set, load + compile + empty scan (median): {warm * 1000:.0f} ms with the cache warm, "
+          f"{fresh * 1000:.0f} ms with a new cache (seeded from the build), {cold * 1000:.0f} ms with no cache")
     syn = synthetic_rules()
-    load10k, rss10k, _ = timed([binary, "scan", "--rules", syn, "-q", empty], args.repeat)
-    print(f"10,000 synthetic rules: load + compile {load10k * 1000:.0f} ms, peak {rss10k:.0f} MB")
+    load10k, rss10k, _ = timed([binary, "scan", "--rules", syn, "-q", empty], args.repeat, env={"FRAUDSCAN_CACHE_DIR": ""})
+    print(f"10,000 synthetic rules: load + compile {load10k * 1000:.0f} ms (no cache), peak {rss10k:.0f} MB")
     secs, _, _ = timed([binary, "scan", "--rules", syn, "--output", "jsonl", "--no-progress", "-j1", jsonl], 1)
     print(f"10,000 synthetic rules: scan -j1 {mb / secs:.1f} MB/s ({(mb / secs) / j1:.2f}x the shipped set)")
 

@@ -42,6 +42,45 @@ std::vector<std::filesystem::path> ResolveRulePaths(const std::vector<std::strin
   return {fs::path(FRAUDSCAN_SOURCE_RULES)};
 }
 
+namespace {
+
+// Return the cache of the shipped rule set that the build wrote (next to the installed
+// rules, or in the build tree; FRAUDSCAN_SHIPPED_CACHE names another, empty: none),
+// or "" when there is none.
+std::filesystem::path ShippedCacheDir() {
+  namespace fs = std::filesystem;
+  if (const char* dir = std::getenv("FRAUDSCAN_SHIPPED_CACHE")) return dir;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed = exe.parent_path().parent_path() / FRAUDSCAN_INSTALL_CACHE_REL;
+    if (fs::is_directory(installed, ec)) return installed;
+  }
+  if (fs::is_directory(FRAUDSCAN_BUILD_CACHE, ec)) return FRAUDSCAN_BUILD_CACHE;
+  return {};
+}
+
+// Copy into `cache_dir` the shipped entries it lacks, so that the first run of a new
+// install loads the shipped rule set precompiled. Entries are keyed by the build and
+// the rules' contents; ones that do not fit are never read. Best effort.
+void SeedCache(const std::filesystem::path& cache_dir) {
+  namespace fs = std::filesystem;
+  const fs::path shipped = ShippedCacheDir();
+  std::error_code ec;
+  if (shipped.empty() || !fs::is_directory(shipped, ec) || fs::equivalent(shipped, cache_dir, ec)) return;
+  for (auto it = fs::directory_iterator(shipped, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const fs::path target = cache_dir / it->path().filename();
+    std::error_code e;
+    if (fs::exists(target, e)) continue;
+    fs::create_directories(cache_dir, e);
+    const fs::path tmp = target.string() + fmt::format(".{}.tmp", static_cast<long>(::getpid()));
+    if (fs::copy_file(it->path(), tmp, fs::copy_options::overwrite_existing, e)) fs::rename(tmp, target, e);
+    if (e) fs::remove(tmp, e);
+  }
+}
+
+}  // namespace
+
 CompileOptions CompileOptionsFromEnvironment() {
   CompileOptions o;
   if (const char* engine = std::getenv("FRAUDSCAN_MATCHER")) o.engine = engine;
@@ -52,6 +91,7 @@ CompileOptions CompileOptionsFromEnvironment() {
   } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     o.cache_dir = std::filesystem::path(home) / ".cache" / "fraudscan";
   }
+  if (!o.cache_dir.empty()) SeedCache(o.cache_dir);
   return o;
 }
 

@@ -39,8 +39,10 @@ PATH is a file (plain text: one transcript; *.jsonl: one JSON record per line,
 Exit status: 0 nothing at or above the threshold, 1 at least one transcript at or
 above it, 2 an error occurred (reported on stderr; the rest is still scanned).
 
-Environment: FRAUDSCAN_RULES (rule paths, ':'-separated), FRAUDSCAN_CACHE_DIR (compiled
-keyword databases; default ~/.cache/fraudscan, empty: no cache), NO_COLOR.
+Environment: FRAUDSCAN_RULES (rule paths, ':'-separated), FRAUDSCAN_CACHE_DIR (parsed and
+compiled rule sets; default ~/.cache/fraudscan, empty: no cache), FRAUDSCAN_SHIPPED_CACHE
+(where the build left the shipped rule set precompiled, copied into a cache that lacks
+it; empty: none), NO_COLOR.
 
 Examples:
   fraudscan scan corpus/                          # one line per transcript

@@ -165,7 +165,7 @@ class ErrorTest(TempDirTest):
 class CacheTest(TempDirTest):
     def test_compiled_literals_are_cached_and_a_bad_cache_is_ignored(self):
         cache = os.path.join(self.dir, "cache")
-        env = {"FRAUDSCAN_CACHE_DIR": cache}
+        env = {"FRAUDSCAN_CACHE_DIR": cache, "FRAUDSCAN_SHIPPED_CACHE": ""}
         first = run(["scan", "--output", "jsonl"] + R + ["-"], stdin=CS_CALL, env=env)
         files = sorted(os.listdir(cache))
         # The parsed rule set, the compiled matcher, and the literal databases where
@@ -197,7 +197,7 @@ class CacheTest(TempDirTest):
         self.assertFalse(os.path.exists(os.path.join(self.dir, "home")))
 
     def test_an_edited_rule_is_never_served_from_the_cache(self):
-        env = {"FRAUDSCAN_CACHE_DIR": os.path.join(self.dir, "cache")}
+        env = {"FRAUDSCAN_CACHE_DIR": os.path.join(self.dir, "cache"), "FRAUDSCAN_SHIPPED_CACHE": ""}
         rule = """rules:
   - id: t.word
     type: task_rebate
@@ -218,6 +218,28 @@ class CacheTest(TempDirTest):
         self.assertEqual([e["text"] for e in results[0]], ["点赞"])
         self.assertEqual(results[1], [])
         self.assertEqual(results[2], results[0])
+
+
+    def test_a_new_cache_starts_from_the_shipped_rule_set_precompiled(self):
+        # The build left the shipped rules compiled; a cache that lacks them gets a
+        # copy, and scanning with them then reads it instead of compiling.
+        shipped = os.path.join(self.dir, "shipped")
+        build = run(["scan", "-q", "-"], stdin="", env={"FRAUDSCAN_CACHE_DIR": shipped, "FRAUDSCAN_SHIPPED_CACHE": ""})
+        self.assertEqual(build.returncode, 0, build.stderr)
+        entries = sorted(os.listdir(shipped))
+        self.assertTrue(any(f.startswith("compiled-") for f in entries), entries)
+        cache = os.path.join(self.dir, "user")
+        env = {"FRAUDSCAN_CACHE_DIR": cache, "FRAUDSCAN_SHIPPED_CACHE": shipped}
+        p = run(["scan", "--output", "jsonl", "-"], stdin=CS_CALL, env=env)
+        self.assertEqual(p.stderr, "")
+        self.assertEqual(sorted(os.listdir(cache)), entries)  # copied, nothing compiled anew
+        for f in entries:
+            with open(os.path.join(shipped, f), "rb") as a, open(os.path.join(cache, f), "rb") as b:
+                self.assertEqual(a.read(), b.read(), f)
+        plain = run(["scan", "--output", "jsonl", "-"], stdin=CS_CALL,
+                    env={"FRAUDSCAN_CACHE_DIR": "", "FRAUDSCAN_SHIPPED_CACHE": ""})
+        self.assertEqual(p.stdout, plain.stdout)
+        self.assertEqual(jsonl(p.stdout)[0]["label"], "impersonation_cs")
 
 
 class EncodingTest(TempDirTest):
