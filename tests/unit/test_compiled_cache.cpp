@@ -3,8 +3,6 @@
 // must match exactly as what was compiled.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,27 +12,14 @@
 #include "fraudscan/matcher.hpp"
 #include "fraudscan/rules.hpp"
 #include "fraudscan/transcript.hpp"
+#include "temp_dir.hpp"
 
 using namespace fraudscan;
 namespace fs = std::filesystem;
+using fraudscan::testing::Entries;
+using fraudscan::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("fraudscan-compiled-test-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::size_t Entries(const fs::path& dir, const std::string& prefix) {
-  std::size_t n = 0;
-  for (const auto& e : fs::directory_iterator(dir)) n += e.path().filename().string().rfind(prefix, 0) == 0 ? 1 : 0;
-  return n;
-}
 
 // Return every hit of `rules` on `t` as one comparable string.
 std::string Describe(const CompiledRules& rules, const Normalizer& norm, const Transcript& t) {
@@ -75,7 +60,7 @@ TEST_CASE("compiled cache: the shipped rules loaded from the cache match as comp
   NormalizerOptions options;
   options.character_variants = loaded.rule_set.character_variants;
   const Normalizer norm(options);
-  TempDir tmp;
+  TempDir tmp("compiled-test");
   const CompileOptions cached{"", tmp.path};
 
   CompileResult fresh = CompileRules(loaded.rule_set, norm);  // no cache at all
@@ -127,7 +112,7 @@ rules:
     weight: 1
     keywords: [点赞]
 )";
-  TempDir tmp;
+  TempDir tmp("compiled-test");
   const fs::path file = tmp.path / "r.yaml";
   {
     std::ofstream(file) << kRules;

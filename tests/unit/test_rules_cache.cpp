@@ -1,8 +1,6 @@
 // The parsed-rule-set cache (lib/src/rules_cache.hpp) behind LoadRules' cache_dir.
 #include <doctest/doctest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -10,31 +8,18 @@
 #include "fraudscan/rules.hpp"
 #include "cache_file.hpp"
 #include "rules_cache.hpp"
+#include "temp_dir.hpp"
 
 using namespace fraudscan;
 namespace fs = std::filesystem;
+using fraudscan::testing::Entries;
+using fraudscan::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("fraudscan-cache-test-" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 void Write(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary);
   out << text;
-}
-
-std::size_t Entries(const fs::path& dir, const std::string& prefix) {
-  std::size_t n = 0;
-  for (const auto& e : fs::directory_iterator(dir)) n += e.path().filename().string().rfind(prefix, 0) == 0 ? 1 : 0;
-  return n;
 }
 
 const char* kRules = R"(
@@ -64,7 +49,7 @@ rules:
 }  // namespace
 
 TEST_CASE("rules cache: a second load reads the same rule set back") {
-  TempDir tmp;
+  TempDir tmp("cache-test");
   const fs::path rules = tmp.path / "rules";
   const fs::path cache = tmp.path / "cache";
   fs::create_directories(rules);
@@ -105,7 +90,7 @@ TEST_CASE("rules cache: a second load reads the same rule set back") {
 }
 
 TEST_CASE("rules cache: an edited file is parsed again; a damaged entry is ignored") {
-  TempDir tmp;
+  TempDir tmp("cache-test");
   const fs::path rules = tmp.path / "rules";
   const fs::path cache = tmp.path / "cache";
   fs::create_directories(rules);
@@ -126,7 +111,7 @@ TEST_CASE("rules cache: an edited file is parsed again; a damaged entry is ignor
 }
 
 TEST_CASE("rules cache: a load with errors is not kept") {
-  TempDir tmp;
+  TempDir tmp("cache-test");
   const fs::path cache = tmp.path / "cache";
   Write(tmp.path / "bad.yaml", "rules:\n  - id: x\n    type: nonsense\n");
   CHECK_FALSE(LoadRules({tmp.path / "bad.yaml"}, LoadOptions{cache}).ok());
@@ -134,7 +119,7 @@ TEST_CASE("rules cache: a load with errors is not kept") {
 }
 
 TEST_CASE("rules cache: pruning keeps the newest entries") {
-  TempDir tmp;
+  TempDir tmp("cache-test");
   for (int i = 0; i < 12; ++i) {
     const fs::path p = tmp.path / ("rules-" + std::to_string(i) + ".json");
     Write(p, "{}");
