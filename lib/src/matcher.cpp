@@ -18,6 +18,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <limits>
 #include <optional>
@@ -42,6 +43,58 @@ struct NodeMatch {
   uint32_t end;
   std::vector<Span> parts;
 };
+
+// Return `pattern` written for normalized text: outside character classes, every
+// non-ASCII character that the normalizer changes (traditional 單, full-width Ａ, a
+// character variant) is replaced by what the text holds instead (刷單 -> 刷单; removed
+// when normalization removes it), so that a literal written that way is not dead.
+// Classes and escaped characters are left alone.
+std::string NormalizePatternText(const std::string& pattern, const Normalizer& norm) {
+  std::string out;
+  out.reserve(pattern.size());
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size();) {
+    const auto c = static_cast<unsigned char>(pattern[i]);
+    if (c == '\\' && i + 1 < pattern.size()) {
+      std::size_t n = 2;  // a backslash and one (UTF-8) character
+      while (i + n < pattern.size() && (static_cast<unsigned char>(pattern[i + n]) & 0xC0) == 0x80) ++n;
+      out.append(pattern, i, n);
+      i += n;
+      continue;
+    }
+    if (c < 0x80) {
+      if (in_class && c == ']') {
+        in_class = false;
+      } else if (!in_class && c == '[') {
+        in_class = true;
+        out += pattern[i++];
+        if (i < pattern.size() && pattern[i] == '^') out += pattern[i++];
+        if (i < pattern.size() && pattern[i] == ']') out += pattern[i++];
+        continue;
+      }
+      out += pattern[i++];
+      continue;
+    }
+    std::size_t n = 1;
+    while (i + n < pattern.size() && (static_cast<unsigned char>(pattern[i + n]) & 0xC0) == 0x80) ++n;
+    const std::string ch = pattern.substr(i, n);
+    i += n;
+    const std::string normalized = norm.Normalize(ch);
+    if (normalized == ch) {
+      out += ch;
+    } else if (!in_class) {
+      // grouped unless one character, so that a quantifier after it keeps its scope
+      const auto lead = normalized.empty() ? 0 : static_cast<unsigned char>(normalized[0]);
+      const std::size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+      out += normalized.size() == len ? RE2::QuoteMeta(normalized) : "(?:" + RE2::QuoteMeta(normalized) + ")";
+    } else {
+      // In a class: as written. (The shipped rules' gaps such as [^。！？] were tuned on
+      // text where ！？ had become !?, which they let through.)
+      out += ch;
+    }
+  }
+  return out;
+}
 
 // Return `pattern` with every occurrence of a variant word outside character classes
 // replaced by an alternation of the word and its spellings: 加微信 -> 加(?:微信|薇信|vx).
@@ -1276,7 +1329,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       }
     }
     for (std::size_t i = 0; i < c.patterns.size(); ++i) {
-      const std::string expanded = ExpandVariantsInPattern(c.patterns[i], variants);
+      const std::string expanded = ExpandVariantsInPattern(NormalizePatternText(c.patterns[i], norm), variants);
       const int a = add_atom(expanded, nullptr, c.pattern_locations[i], c.patterns[i], "");
       if (a >= 0) out->atoms.push_back(a);
       if (a >= 0 && impl.atom_chain[static_cast<std::size_t>(a)] >= 0 && (c.pinyin || (blanket_pinyin && !c.no_pinyin))) {

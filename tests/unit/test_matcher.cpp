@@ -56,6 +56,23 @@ TEST_CASE("matcher: keywords are normalized and matched case-insensitively") {
   CHECK_FALSE(Fires(*rules, "k", "加我微信"));
 }
 
+TEST_CASE("matcher: pattern literals are normalized like keywords, classes are not") {
+  // Written in traditional characters or full width, a literal would never meet the
+  // normalized text; it is matched as its normalized form instead, decomposed or not.
+  auto rules = Compile("rules:\n" +
+                       RuleYaml("chain", "    patterns: ['刷單[^。]{0,3}返傭']\n") +
+                       RuleYaml("re2", "    patterns: ['兼職\\d+元']\n") +
+                       RuleYaml("wide", "    patterns: ['加ＶＸ?好友']\n"));
+  CHECK(Fires(*rules, "chain", "刷单可以返佣"));
+  CHECK(Fires(*rules, "chain", "刷單可以返傭"));  // the text is normalized too
+  CHECK_FALSE(Fires(*rules, "chain", "刷单。返佣"));
+  CHECK(Fires(*rules, "re2", "兼职30元"));
+  CHECK(Fires(*rules, "wide", "加vx好友"));
+  CHECK(Fires(*rules, "wide", "加v好友"));  // the ? still applies to Ｘ alone
+  CHECK_FALSE(Fires(*rules, "wide", "加好友"));
+  CHECK_FALSE(Fires(*rules, "wide", "加vv好友"));
+}
+
 TEST_CASE("matcher: patterns do not cross turns") {
   auto rules = Compile("rules:\n" + RuleYaml("p", "    patterns: ['下载.{0,10}会议']\n"));
   CHECK(Fires(*rules, "p", "您先下载一个腾讯会议"));
