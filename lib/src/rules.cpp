@@ -448,6 +448,37 @@ void CheckDuplicateIds(LoadResult* result) {
   for (auto it = drop.rbegin(); it != drop.rend(); ++it) rules.erase(rules.begin() + static_cast<long>(*it));
 }
 
+// Make `names` the file names of `*loaded` (read from the cache, where the same files
+// may have had other paths): every source location follows. Return false when the
+// number of files differs.
+bool RenameFiles(const std::vector<std::string>& names, LoadResult* loaded) {
+  std::vector<std::string>& files = loaded->rule_set.files;
+  if (files.size() != names.size()) return false;
+  if (files == names) return true;
+  std::map<std::string, std::string> renamed;
+  for (std::size_t i = 0; i < names.size(); ++i) renamed.emplace(files[i], names[i]);
+  auto fix = [&](SourceLocation& w) {
+    if (auto it = renamed.find(w.file); it != renamed.end()) w.file = it->second;
+  };
+  auto fix_condition = [&](auto& self, Condition& c) -> void {
+    fix(c.where);
+    for (auto& w : c.keyword_locations) fix(w);
+    for (auto& w : c.pattern_locations) fix(w);
+    for (auto& p : c.parts) self(self, p);
+  };
+  for (Rule& r : loaded->rule_set.rules) {
+    fix(r.where);
+    fix_condition(fix_condition, r.condition);
+    if (r.unless) fix_condition(fix_condition, *r.unless);
+    for (auto& e : r.match_examples) fix(e.where);
+    for (auto& e : r.no_match_examples) fix(e.where);
+  }
+  for (auto& v : loaded->rule_set.word_variants) fix(v.where);
+  for (auto& d : loaded->diagnostics) fix(d.where);
+  files = names;
+  return true;
+}
+
 }  // namespace
 
 std::string_view TypeName(RuleType type) { return kTypeNames[static_cast<std::size_t>(type)]; }
@@ -483,6 +514,10 @@ LoadResult LoadRules(const std::vector<std::filesystem::path>& paths, const Load
   namespace fs = std::filesystem;
   LoadResult result;
   std::vector<fs::path> files;
+  // What names each file in the cache key: its path below the directory it was found
+  // in (or its own name), so that the same rules elsewhere (an installed copy, another
+  // checkout) find the same entry.
+  std::vector<std::string> key_names;
   for (const auto& path : paths) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
@@ -500,30 +535,39 @@ LoadResult LoadRules(const std::vector<std::filesystem::path>& paths, const Load
         result.diagnostics.push_back(
             {Diagnostic::Severity::error, {path.string(), 0, 0}, "no rule files (*.yaml) in this directory"});
       }
-      files.insert(files.end(), found.begin(), found.end());
+      for (const auto& f : found) {
+        files.push_back(f);
+        key_names.push_back(f.lexically_relative(path).generic_string());
+      }
     } else if (fs::exists(path, ec)) {
       files.push_back(path);
+      key_names.push_back(path.filename().string());
     } else {
       result.diagnostics.push_back({Diagnostic::Severity::error, {path.string(), 0, 0}, "no such file or directory"});
     }
   }
   std::vector<std::pair<std::string, std::string>> contents;  // (name, bytes)
-  for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
+  std::vector<std::pair<std::string, std::string>> keyed;     // (key name, bytes)
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    std::ifstream in(files[i], std::ios::binary);
     if (!in) {
-      result.diagnostics.push_back({Diagnostic::Severity::error, {file.string(), 0, 0}, "cannot read rule file"});
+      result.diagnostics.push_back({Diagnostic::Severity::error, {files[i].string(), 0, 0}, "cannot read rule file"});
       continue;
     }
     std::ostringstream buf;
     buf << in.rdbuf();
-    contents.emplace_back(file.string(), std::move(buf).str());
+    contents.emplace_back(files[i].string(), std::move(buf).str());
+    keyed.emplace_back(key_names[i], contents.back().second);
   }
-  // A clean earlier load of the very same files is read back instead of parsed.
+  // A clean earlier load of the same files is read back instead of parsed, with its
+  // file names made the ones given this time.
   const bool cacheable = !options.cache_dir.empty() && result.ok();
   std::filesystem::path cached;
   if (cacheable) {
-    cached = detail::RuleCachePath(options.cache_dir, detail::RuleFilesFingerprint(contents));
-    if (auto hit = detail::ReadRuleCache(cached)) return std::move(*hit);
+    cached = detail::RuleCachePath(options.cache_dir, detail::RuleFilesFingerprint(keyed));
+    std::vector<std::string> names;
+    for (const auto& [name, bytes] : contents) names.push_back(name);
+    if (auto hit = detail::ReadRuleCache(cached); hit && RenameFiles(names, &*hit)) return std::move(*hit);
   }
   // yaml-cpp is most of a cold load: files are parsed on all cores, then checked in
   // order, so that rules, variants and diagnostics come out as from one thread.

@@ -132,3 +132,32 @@ TEST_CASE("rules cache: pruning keeps the newest entries") {
   CHECK_FALSE(fs::exists(tmp.path / "rules-3.json"));
   CHECK(fs::exists(tmp.path / "literals-1.hsdb"));
 }
+
+TEST_CASE("rules cache: the same files elsewhere use the entry, with their own paths") {
+  TempDir tmp("cache-test");
+  const fs::path cache = tmp.path / "cache";
+  for (const char* dir : {"a", "b"}) {
+    fs::create_directories(tmp.path / dir);
+    Write(tmp.path / dir / "r.yaml", kRules);
+  }
+  REQUIRE(LoadRules({tmp.path / "a"}, LoadOptions{cache}).ok());
+  REQUIRE(Entries(cache, "rules-") == 1);
+  LoadResult moved = LoadRules({tmp.path / "b"}, LoadOptions{cache});
+  REQUIRE(moved.ok());
+  CHECK(Entries(cache, "rules-") == 1);  // read back, not parsed and stored again
+  const std::string b = (tmp.path / "b" / "r.yaml").string();
+  CHECK(moved.rule_set.files == std::vector<std::string>{b});
+  const Rule& r = moved.rule_set.rules.at(0);
+  CHECK(r.where.file == b);
+  CHECK(r.condition.parts.at(0).keyword_locations.at(0).file == b);
+  CHECK(r.condition.parts.at(1).pattern_locations.at(0).file == b);
+  CHECK(r.unless->keyword_locations.at(0).file == b);
+  CHECK(r.match_examples.at(0).where.file == b);
+  CHECK(moved.rule_set.word_variants.at(0).where.file == b);
+  for (const auto& d : moved.diagnostics) CHECK(d.where.file == b);
+  // Under another name the file is another rule set.
+  Write(tmp.path / "b" / "s.yaml", kRules);
+  fs::remove(tmp.path / "b" / "r.yaml");
+  REQUIRE(LoadRules({tmp.path / "b"}, LoadOptions{cache}).ok());
+  CHECK(Entries(cache, "rules-") == 2);
+}
