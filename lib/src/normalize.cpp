@@ -41,9 +41,10 @@ bool IsSeparatorCodePoint(char32_t c) {
     default:
       break;
   }
-  // The two big blocks of letters (CJK ideographs, Hangul syllables): the normalizer
-  // asks about every code point when it builds its table.
-  if ((c >= 0x3400 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3)) return false;
+  // The big blocks of letters (CJK ideographs, Hangul syllables) need no lookup: the
+  // normalizer asks about every code point when it builds its table. (Not 4DC0-4DFF
+  // between them: the Yijing hexagrams are symbols, and separators.)
+  if ((c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3)) return false;
   const int8_t type = u_charType(static_cast<UChar32>(c));
   // Symbols (math, currency, modifier, other: emoji, hearts, stars) and spaces.
   return type == U_MATH_SYMBOL || type == U_CURRENCY_SYMBOL || type == U_MODIFIER_SYMBOL ||
@@ -125,7 +126,7 @@ Normalizer::Normalizer(const NormalizerOptions& options)
   // NFKC_Casefold of the BMP comes from the build (kFold, generated from ICU): running
   // ICU's normalizer on each of its 5,000 foldings took milliseconds at every start-up.
   std::size_t next_fold = 0;  // kFold is in code point order
-  std::vector<char> has_variant(0x10000, 0);  // a std::map lookup per code point costs milliseconds
+  std::vector<char> has_variant(0x10000, 0);  // a map lookup per code point cost milliseconds
   for (const auto& [from, to] : variants_) {
     if (from < 0x10000) has_variant[from] = 1;
   }

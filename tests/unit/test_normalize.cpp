@@ -80,6 +80,7 @@ TEST_CASE("normalize: separators between characters are dropped") {
   CHECK(Norm().Normalize("加 V 信") == "加v信");
   CHECK(Norm().Normalize("微❤信") == "微信");
   CHECK(Norm().Normalize("刷 * 单") == "刷单");
+  CHECK(Norm().Normalize("刷䷀单") == "刷单");  // a Yijing hexagram, among the ideograph blocks
   SUBCASE("ASCII words and numbers stay apart") {
     CHECK(Norm().Normalize("iphone 15 pro") == "iphone 15 pro");
     CHECK(Norm().Normalize("3.5元") == "3.5元");
