@@ -44,53 +44,77 @@ struct NodeMatch {
   std::vector<Span> parts;
 };
 
+// A piece of a regex: a run of its text outside character classes and escapes
+// (`plain`, where pattern rewriting applies), or a class or an escape, kept as written.
+struct PatternPiece {
+  std::string_view text;
+  bool plain;
+};
+
+// Return `pattern` cut into pieces, in order (they concatenate to `pattern`).
+std::vector<PatternPiece> SplitPattern(std::string_view pattern) {
+  std::vector<PatternPiece> pieces;
+  std::size_t start = 0;
+  auto cut = [&](std::size_t at, bool plain) {  // the piece [start, at)
+    if (at > start) pieces.push_back({pattern.substr(start, at - start), plain});
+    start = at;
+  };
+  auto next_char = [&](std::size_t i) {  // past the (UTF-8) character at i
+    for (++i; i < pattern.size() && (static_cast<unsigned char>(pattern[i]) & 0xC0) == 0x80;) ++i;
+    return i;
+  };
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size();) {
+    if (pattern[i] == '\\' && i + 1 < pattern.size()) {
+      if (!in_class) cut(i, true);
+      i = next_char(i + 1);
+      if (!in_class) cut(i, false);
+    } else if (!in_class && pattern[i] == '[') {
+      cut(i, true);
+      in_class = true;
+      ++i;
+      if (i < pattern.size() && pattern[i] == '^') ++i;
+      if (i < pattern.size() && pattern[i] == ']') ++i;  // a ']' first is a member
+    } else if (in_class && pattern[i] == ']') {
+      in_class = false;
+      cut(++i, false);
+    } else {
+      ++i;
+    }
+  }
+  cut(pattern.size(), !in_class);
+  return pieces;
+}
+
 // Return `pattern` written for normalized text: outside character classes, every
 // non-ASCII character that the normalizer changes (traditional 單, full-width Ａ, a
 // character variant) is replaced by what the text holds instead (刷單 -> 刷单; removed
 // when normalization removes it), so that a literal written that way is not dead.
-// Classes and escaped characters are left alone.
+// Classes and escaped characters are left alone. (The shipped rules' gaps such as
+// [^。！？] were tuned on text where ！？ had become !?, which they let through.)
 std::string NormalizePatternText(const std::string& pattern, const Normalizer& norm) {
   std::string out;
   out.reserve(pattern.size());
-  bool in_class = false;
-  for (std::size_t i = 0; i < pattern.size();) {
-    const auto c = static_cast<unsigned char>(pattern[i]);
-    if (c == '\\' && i + 1 < pattern.size()) {
-      std::size_t n = 2;  // a backslash and one (UTF-8) character
-      while (i + n < pattern.size() && (static_cast<unsigned char>(pattern[i + n]) & 0xC0) == 0x80) ++n;
-      out.append(pattern, i, n);
+  for (const PatternPiece& piece : SplitPattern(pattern)) {
+    const std::string_view text = piece.text;
+    if (!piece.plain) {
+      out += text;
+      continue;
+    }
+    for (std::size_t i = 0; i < text.size();) {
+      std::size_t n = 1;
+      while (i + n < text.size() && (static_cast<unsigned char>(text[i + n]) & 0xC0) == 0x80) ++n;
+      const std::string ch(text.substr(i, n));
       i += n;
-      continue;
-    }
-    if (c < 0x80) {
-      if (in_class && c == ']') {
-        in_class = false;
-      } else if (!in_class && c == '[') {
-        in_class = true;
-        out += pattern[i++];
-        if (i < pattern.size() && pattern[i] == '^') out += pattern[i++];
-        if (i < pattern.size() && pattern[i] == ']') out += pattern[i++];
-        continue;
+      const std::string normalized = static_cast<unsigned char>(ch[0]) < 0x80 ? ch : norm.Normalize(ch);
+      if (normalized == ch) {
+        out += ch;
+      } else {
+        // grouped unless one character, so that a quantifier after it keeps its scope
+        const auto lead = normalized.empty() ? 0 : static_cast<unsigned char>(normalized[0]);
+        const std::size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+        out += normalized.size() == len ? RE2::QuoteMeta(normalized) : "(?:" + RE2::QuoteMeta(normalized) + ")";
       }
-      out += pattern[i++];
-      continue;
-    }
-    std::size_t n = 1;
-    while (i + n < pattern.size() && (static_cast<unsigned char>(pattern[i + n]) & 0xC0) == 0x80) ++n;
-    const std::string ch = pattern.substr(i, n);
-    i += n;
-    const std::string normalized = norm.Normalize(ch);
-    if (normalized == ch) {
-      out += ch;
-    } else if (!in_class) {
-      // grouped unless one character, so that a quantifier after it keeps its scope
-      const auto lead = normalized.empty() ? 0 : static_cast<unsigned char>(normalized[0]);
-      const std::size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
-      out += normalized.size() == len ? RE2::QuoteMeta(normalized) : "(?:" + RE2::QuoteMeta(normalized) + ")";
-    } else {
-      // In a class: as written. (The shipped rules' gaps such as [^。！？] were tuned on
-      // text where ！？ had become !?, which they let through.)
-      out += ch;
     }
   }
   return out;
@@ -104,41 +128,24 @@ std::string ExpandVariantsInPattern(const std::string& pattern,
   if (variants.empty()) return pattern;
   std::string out;
   out.reserve(pattern.size());
-  bool in_class = false;
-  for (std::size_t i = 0; i < pattern.size();) {
-    const char c = pattern[i];
-    if (c == '\\' && i + 1 < pattern.size()) {
-      out.append(pattern, i, 2);
-      i += 2;
+  for (const PatternPiece& piece : SplitPattern(pattern)) {
+    const std::string_view text = piece.text;
+    if (!piece.plain) {
+      out += text;
       continue;
     }
-    if (in_class) {
-      if (c == ']') in_class = false;
-      out += c;
-      ++i;
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      out += c;
-      ++i;
-      if (i < pattern.size() && pattern[i] == '^') out += pattern[i++];
-      if (i < pattern.size() && pattern[i] == ']') out += pattern[i++];
-      continue;
-    }
-    bool replaced = false;
-    for (const auto& [word, spellings] : variants) {
-      if (word.empty() || word[0] != c || pattern.compare(i, word.size(), word) != 0) continue;
-      out += "(?:" + RE2::QuoteMeta(word);
-      for (const auto& sp : spellings) out += "|" + RE2::QuoteMeta(sp);
-      out += ")";
-      i += word.size();
-      replaced = true;
-      break;
-    }
-    if (!replaced) {
-      out += c;
-      ++i;
+    for (std::size_t i = 0; i < text.size();) {
+      bool replaced = false;
+      for (const auto& [word, spellings] : variants) {
+        if (word.empty() || word[0] != text[i] || text.compare(i, word.size(), word) != 0) continue;
+        out += "(?:" + RE2::QuoteMeta(word);
+        for (const auto& sp : spellings) out += "|" + RE2::QuoteMeta(sp);
+        out += ")";
+        i += word.size();
+        replaced = true;
+        break;
+      }
+      if (!replaced) out += text[i++];
     }
   }
   return out;
@@ -1302,7 +1309,10 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     add_chain_group(twin, std::move(group));
     return twin;
   };
-  bool blanket_pinyin = false;  // pinyin_min_chars is set (a `pinyin: false` leaf opts out)
+  // pinyin_min_chars is set: homophones for every rule (a `pinyin: false` leaf opts out),
+  // exceptions included: a misheard warning must still count as a warning, or noise
+  // alone would push honest transcripts towards fraud.
+  const bool blanket_pinyin = rule_set.pinyin_min_chars > 0;
   auto compile_node = [&](auto& self, const Condition& c, CompiledNode* out) -> void {
     out->kind = c.kind;
     out->n = c.n;
@@ -1350,10 +1360,6 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   for (std::size_t r = 0; r < rule_set.rules.size(); ++r) {
     const Rule& rule = rule_set.rules[r];
     CompiledRule& cr = impl.rules[r];
-    // Homophones apply to every kind of rule and to exceptions alike: a misheard
-    // warning must still count as a warning, or noise alone would push honest
-    // transcripts towards fraud.
-    blanket_pinyin = rule_set.pinyin_min_chars > 0;
     compile_node(compile_node, rule.condition, &cr.condition);
     if (rule.unless) {
       cr.has_unless = true;
