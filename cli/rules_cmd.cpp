@@ -15,6 +15,21 @@ namespace fraudscan::cli {
 
 namespace po = boost::program_options;
 
+namespace {
+
+// Return `relative` (a data directory such as share/fraudscan/rules) under the prefix
+// this binary is installed in (<prefix>/bin/fraudscan), or "" when it is not there.
+std::filesystem::path InstalledDir(const char* relative) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  fs::path dir = exe.parent_path().parent_path() / relative;
+  return fs::is_directory(dir, ec) ? dir : fs::path();
+}
+
+}  // namespace
+
 std::vector<std::filesystem::path> ResolveRulePaths(const std::vector<std::string>& given) {
   namespace fs = std::filesystem;
   std::vector<fs::path> out;
@@ -33,12 +48,7 @@ std::vector<std::filesystem::path> ResolveRulePaths(const std::vector<std::strin
     }
     return out;
   }
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    fs::path installed = exe.parent_path().parent_path() / FRAUDSCAN_INSTALL_RULES_REL;
-    if (fs::is_directory(installed, ec)) return {installed};
-  }
+  if (fs::path installed = InstalledDir(FRAUDSCAN_INSTALL_RULES_REL); !installed.empty()) return {installed};
   return {fs::path(FRAUDSCAN_SOURCE_RULES)};
 }
 
@@ -50,12 +60,8 @@ namespace {
 std::filesystem::path ShippedCacheDir() {
   namespace fs = std::filesystem;
   if (const char* dir = std::getenv("FRAUDSCAN_SHIPPED_CACHE")) return dir;
+  if (fs::path installed = InstalledDir(FRAUDSCAN_INSTALL_CACHE_REL); !installed.empty()) return installed;
   std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const fs::path installed = exe.parent_path().parent_path() / FRAUDSCAN_INSTALL_CACHE_REL;
-    if (fs::is_directory(installed, ec)) return installed;
-  }
   if (fs::is_directory(FRAUDSCAN_BUILD_CACHE, ec)) return FRAUDSCAN_BUILD_CACHE;
   return {};
 }

@@ -547,7 +547,6 @@ LoadResult LoadRules(const std::vector<std::filesystem::path>& paths, const Load
     }
   }
   std::vector<std::pair<std::string, std::string>> contents;  // (name, bytes)
-  std::vector<std::pair<std::string, std::string>> keyed;     // (key name, bytes)
   for (std::size_t i = 0; i < files.size(); ++i) {
     std::ifstream in(files[i], std::ios::binary);
     if (!in) {
@@ -557,13 +556,15 @@ LoadResult LoadRules(const std::vector<std::filesystem::path>& paths, const Load
     std::ostringstream buf;
     buf << in.rdbuf();
     contents.emplace_back(files[i].string(), std::move(buf).str());
-    keyed.emplace_back(key_names[i], contents.back().second);
   }
   // A clean earlier load of the same files is read back instead of parsed, with its
   // file names made the ones given this time.
   const bool cacheable = !options.cache_dir.empty() && result.ok();
   std::filesystem::path cached;
   if (cacheable) {
+    // (Every file was read, or the load is not clean: key_names and contents align.)
+    std::vector<std::pair<std::string_view, std::string_view>> keyed;  // (key name, bytes)
+    for (std::size_t i = 0; i < contents.size(); ++i) keyed.emplace_back(key_names[i], contents[i].second);
     cached = detail::RuleCachePath(options.cache_dir, detail::RuleFilesFingerprint(keyed));
     std::vector<std::string> names;
     for (const auto& [name, bytes] : contents) names.push_back(name);

@@ -67,7 +67,7 @@ struct Fields<Diagnostic> {
   }
 };
 
-uint64_t RuleFilesFingerprint(const std::vector<std::pair<std::string, std::string>>& files) {
+uint64_t RuleFilesFingerprint(const std::vector<std::pair<std::string_view, std::string_view>>& files) {
   Fingerprint f;
   f.Mix(fmt::format("fraudscan rules v{}", kFormatVersion));
   f.Mix(BuildStamp());

@@ -2,8 +2,8 @@
 // YAML parsing. Internal to lib/ (LoadRules uses it when given a cache directory).
 //
 // The cache holds a LoadResult in serial.hpp's binary form, named by a fingerprint of
-// the rule files' relative names and bytes and of this build. Only clean loads (no errors) are
-// stored; a missing, stale or unreadable entry is a miss and is rewritten.
+// the rule files' relative names and bytes and of this build. Only clean loads (no
+// errors) are stored; a missing, stale or unreadable entry is a miss and is rewritten.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,7 @@ namespace fraudscan::detail {
 
 // Return the fingerprint of rule files given as (name, bytes): names relative to the
 // directory they were found in, so that an entry serves the same rules anywhere.
-uint64_t RuleFilesFingerprint(const std::vector<std::pair<std::string, std::string>>& files);
+uint64_t RuleFilesFingerprint(const std::vector<std::pair<std::string_view, std::string_view>>& files);
 
 // Return a fingerprint of what a matcher compiled from `rule_set` depends on, besides
 // the normalizer and the build: conditions, exceptions, speakers and variants (not ids,

@@ -6,8 +6,8 @@
 //   template <class IO, class U> static void Apply(IO& io, U& x) { io(x.a)(x.b); }
 // where U is `const T` when writing and `T` when reading (or give the struct a static
 // member template `Fields(IO& io, Self& x)` doing the same, for types private to a
-// class). Numbers, enums, strings,
-// vectors, optionals, sets, maps and pairs need nothing more.
+// class). Numbers, enums, strings, vectors, optionals, sets, maps and pairs need
+// nothing more.
 //
 // Reading never trusts the bytes: a length that runs past the end, a payload whose
 // checksum differs, or bytes left over all throw SerialError, and every cache turns

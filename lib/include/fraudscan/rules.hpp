@@ -128,8 +128,9 @@ struct LoadResult {
 };
 
 struct LoadOptions {
-  // Where parsed rule sets are kept between runs (keyed by the files' names and bytes,
-  // and the build); empty: parse every time. Only loads without errors are kept.
+  // Where parsed rule sets are kept between runs (keyed by the files' names below the
+  // directory they were found in, their bytes, and the build); empty: parse every time.
+  // Only loads without errors are kept.
   std::filesystem::path cache_dir;
 };
 
