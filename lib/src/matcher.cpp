@@ -201,6 +201,13 @@ int Substitutions(std::string_view text, std::size_t pos, std::string_view liter
 // sounds alike.
 int MaxSubstitutions(std::string_view literal) { return HanCount(literal) / 2; }
 
+// Looser, up to half of the Han characters rounded up (two of three: 业务员 heard as
+// 掖务辕), in two places: a part of a phrase whose other parts were heard exactly (a
+// decomposed pattern's other segments), and the words of exceptions (see
+// CompiledRules::Impl::atom_lenient). (Every character, 古瓢 for 股票, let exceptions
+// fire on fraud transcripts, plain ones too.)
+int MaxSubstitutionsLenient(std::string_view literal) { return (HanCount(literal) + 1) / 2; }
+
 // Return true iff `heard`, the characters at [begin, end) of `text`, can be `literal`
 // misheard, by ICU's Chinese word dictionary:
 // - `heard` is not a word of its own: 克服 is not 客服 (speech recognition writes wrong
@@ -381,9 +388,10 @@ struct CompiledRules::Impl {
     // Homophone twins only: chain -> segment -> part (as in segment_atoms) -> the
     // literals of the pattern that part stands for (one homophone key, or itself).
     std::vector<std::vector<std::vector<std::vector<std::string>>>> homophones;
+    bool lenient = false;  // a twin in an exception (atom_lenient)
     template <class IO, class Self>
     static void Fields(IO& io, Self& x) {
-      io(x.chains)(x.segment_atoms)(x.segment_ids)(x.homophones);
+      io(x.chains)(x.segment_atoms)(x.segment_ids)(x.homophones)(x.lenient);
     }
   };
   std::vector<ChainGroup> chain_groups;
@@ -397,6 +405,12 @@ struct CompiledRules::Impl {
   // exact pattern, whose matches the twin leaves to it.
   std::vector<int> twin_of;                        // atom -> exact chain atom, or -1
   std::vector<char> atom_in_homophone_view;
+  // Homophones in exceptions (`unless`) are taken leniently: up to
+  // MaxSubstitutionsLenient characters changed (簿收趣 for 不收取), the tests of NotAWord
+  // still hold. A warning or a negation missed turns an honest transcript into fraud;
+  // one taken too readily only spares a rule. (Letting a misheard exception be a word of its own, 补用 for 不用, cost a real fraud
+  // on the development set: 例行检查 read as 检察.)
+  std::vector<char> atom_lenient;                  // homophone keyword atoms
   std::set<char32_t> not_misheard;                 // RuleSet::not_misheard
   std::vector<CompiledRule> rules;
 
@@ -438,7 +452,7 @@ struct CompiledRules::Impl {
     io(x.literal_entries)(x.pattern_atom)(x.atom_pattern)(x.filter_patterns)(x.unfiltered);
     io(x.atom_literal)(x.atom_exact)(x.atom_note);
     io(x.homophone_entries)(x.atom_source)(x.atom_rules)(x.atom_exported)(x.atom_span_limit)(x.chain_groups);
-    io(x.atom_chain)(x.segments_of_atom)(x.segment_owner)(x.twin_of)(x.atom_in_homophone_view)(x.rules);
+    io(x.atom_chain)(x.segments_of_atom)(x.segment_owner)(x.twin_of)(x.atom_in_homophone_view)(x.atom_lenient)(x.rules);
   }
   // Return this compiled matcher in serial.hpp's form.
   std::string Save() const;
@@ -520,7 +534,8 @@ struct CompiledRules::Impl {
         if (homophone) {
           int edges = 0;
           const int d = Substitutions(text, pos, atom_exact[a], not_misheard, &edges);
-          if (d <= 0 || d > MaxSubstitutions(atom_exact[a]) ||
+          const bool lenient = atom_lenient[a] != 0;
+          if (d <= 0 || d > (lenient ? MaxSubstitutionsLenient(atom_exact[a]) : MaxSubstitutions(atom_exact[a])) ||
               !NotAWordCached(s, static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + lit.size()), atom_exact[a],
                               edges)) {
             continue;
@@ -566,28 +581,71 @@ struct CompiledRules::Impl {
       if (!ChainPossible(s, group, c)) continue;
       const auto& segments = group.segment_atoms[c];
       occurrences.assign(segments.size(), {});
-      bool complete = true;
-      bool misheard = group.homophones.empty();  // a twin needs a misheard literal somewhere
-      for (std::size_t i = 0; i < segments.size() && complete; ++i) {
+      if (group.homophones.empty()) {
+        bool complete = true;
+        for (std::size_t i = 0; i < segments.size() && complete; ++i) {
+          for (const int part : segments[i]) {
+            if (!s.matched[static_cast<std::size_t>(part)]) continue;
+            for (const Span& sp : AtomSpans(s, part)) occurrences[i].push_back({sp.begin, sp.end});
+          }
+          complete = !occurrences[i].empty();
+          SortOccurrences(&occurrences[i]);
+        }
+        if (!complete) continue;
+        auto m = detail::MatchChain(group.chains[c], s.text->text.text, occurrences, s.char_at, kMaxSpansPerAtom);
+        found.insert(found.end(), m.begin(), m.end());
+        continue;
+      }
+      // A twin: each occurrence of a part is the literal itself, a close homophone of
+      // it, one only in context, or none of these.
+      std::vector<std::vector<detail::Occurrence>> exact(segments.size()), in_context(segments.size());
+      bool misheard = false, any_in_context = false;
+      for (std::size_t i = 0; i < segments.size(); ++i) {
         for (std::size_t k = 0; k < segments[i].size(); ++k) {
           const int part = segments[i][k];
           if (!s.matched[static_cast<std::size_t>(part)]) continue;
           for (const Span& sp : AtomSpans(s, part)) {
-            if (!group.homophones.empty()) {
-              const int d = CloseHomophone(s, group.homophones[c][i][k], sp);
-              if (d < 0) continue;
-              misheard = misheard || d > 0;
+            switch (ClassifyHeard(s, group.homophones[c][i][k], sp, group.lenient)) {
+              case Heard::exact:
+                exact[i].push_back({sp.begin, sp.end});
+                occurrences[i].push_back({sp.begin, sp.end});
+                break;
+              case Heard::misheard:
+                misheard = true;
+                occurrences[i].push_back({sp.begin, sp.end});
+                in_context[i].push_back({sp.begin, sp.end});
+                break;
+              case Heard::in_context:
+                any_in_context = true;
+                in_context[i].push_back({sp.begin, sp.end});
+                break;
+              case Heard::other:
+                break;
             }
-            occurrences[i].push_back({sp.begin, sp.end});
           }
         }
-        complete = !occurrences[i].empty();
-        std::sort(occurrences[i].begin(), occurrences[i].end(),
-                  [](const auto& x, const auto& y) { return x.begin < y.begin; });
+        SortOccurrences(&occurrences[i]);
+        SortOccurrences(&exact[i]);
+        SortOccurrences(&in_context[i]);
       }
-      if (!complete || !misheard) continue;
-      auto m = detail::MatchChain(group.chains[c], s.text->text.text, occurrences, s.char_at, kMaxSpansPerAtom);
-      found.insert(found.end(), m.begin(), m.end());
+      const bool complete = std::all_of(occurrences.begin(), occurrences.end(), [](const auto& o) { return !o.empty(); });
+      if (complete && misheard) {
+        auto m = detail::MatchChain(group.chains[c], s.text->text.text, occurrences, s.char_at, kMaxSpansPerAtom);
+        found.insert(found.end(), m.begin(), m.end());
+      }
+      // One segment misheard beyond the usual limits, every other one heard exactly.
+      if (!any_in_context || segments.size() < 2) continue;
+      for (std::size_t j = 0; j < segments.size(); ++j) {
+        if (in_context[j].empty()) continue;
+        bool others = true;
+        for (std::size_t i = 0; i < segments.size() && others; ++i) {
+          occurrences[i] = i == j ? in_context[i] : exact[i];
+          others = !occurrences[i].empty();
+        }
+        if (!others) continue;
+        auto m = detail::MatchChain(group.chains[c], s.text->text.text, occurrences, s.char_at, kMaxSpansPerAtom);
+        found.insert(found.end(), m.begin(), m.end());
+      }
     }
     // A homophone twin leaves the places where the pattern itself matches to it.
     if (const int exact = twin_of[static_cast<std::size_t>(atom)]; exact >= 0 && s.matched[static_cast<std::size_t>(exact)]) {
@@ -609,21 +667,30 @@ struct CompiledRules::Impl {
     }
   }
 
-  // Return how the text at `sp`, an occurrence of a twin's part, relates to
-  // `candidates`, the literals that part stands for (all with the part's homophone
-  // key): 0 it is one of them, > 0 a homophone of one that changes at most
-  // MaxSubstitutions characters (the number changed), -1 neither.
-  int CloseHomophone(Scratch& s, const std::vector<std::string>& candidates, const Span& sp) const {
+  static void SortOccurrences(std::vector<detail::Occurrence>* o) {
+    std::sort(o->begin(), o->end(), [](const auto& x, const auto& y) { return x.begin < y.begin; });
+  }
+
+  // How the text at an occurrence of a twin's part relates to the literals that part
+  // stands for (all with the part's homophone key).
+  enum class Heard {
+    exact,       // it is one of them
+    misheard,    // a homophone of one: at most MaxSubstitutions changed (with `lenient`,
+                 // MaxSubstitutionsLenient), and NotAWord
+    in_context,  // a homophone of one only where the rest of the phrase was heard
+                 // exactly: MaxSubstitutionsLenient changed, and NotAWord
+    other,
+  };
+  Heard ClassifyHeard(Scratch& s, const std::vector<std::string>& candidates, const Span& sp, bool lenient) const {
     const std::string& text = s.text->text.text;
-    int best = -1;
+    Heard best = Heard::other;
     for (const std::string& exact : candidates) {
       int edges = 0;
       const int d = Substitutions(text, sp.begin, exact, not_misheard, &edges);
-      if (d == 0) return 0;
-      if (d > 0 && d <= MaxSubstitutions(exact) && (best < 0 || d < best) &&
-          NotAWordCached(s, sp.begin, sp.end, exact, edges)) {
-        best = d;
-      }
+      if (d == 0) return Heard::exact;
+      if (d < 0 || best == Heard::misheard) continue;
+      if (d > MaxSubstitutionsLenient(exact) || !NotAWordCached(s, sp.begin, sp.end, exact, edges)) continue;
+      best = lenient || d <= MaxSubstitutions(exact) ? Heard::misheard : Heard::in_context;
     }
     return best;
   }
@@ -967,7 +1034,7 @@ bool CompiledRules::Fires(std::size_t rule_index, const NormalizedTranscript& te
 namespace {
 
 // Bump when what Impl::Save stores changes (the build stamp also keys every entry).
-constexpr uint32_t kCompiledFormat = 2;
+constexpr uint32_t kCompiledFormat = 3;
 
 // Return the file of the compiled-matcher cache for `rule_set` compiled with `norm`
 // by `engine` in this build.
@@ -1055,7 +1122,8 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
   const std::size_t n = atom_source.size();
   for (std::size_t size : {atom_literal.size(), atom_exact.size(), atom_note.size(), atom_rules.size(),
                            atom_exported.size(), atom_span_limit.size(), atom_chain.size(), atom_pattern.size(),
-                           segments_of_atom.size(), twin_of.size(), atom_in_homophone_view.size()}) {
+                           segments_of_atom.size(), twin_of.size(), atom_in_homophone_view.size(),
+                           atom_lenient.size()}) {
     if (size != n) return false;
   }
   if (rules.size() != rule_set.rules.size() || literal_count != literal_entries.size() ||
@@ -1123,6 +1191,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.atom_chain.push_back(-1);
     impl.twin_of.push_back(-1);
     impl.atom_in_homophone_view.push_back(0);
+    impl.atom_lenient.push_back(0);
     segments_of_atom.emplace_back();
     atom_index.emplace(source, idx);
     return idx;
@@ -1237,24 +1306,28 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     return s;
   };
   // Add a homophone atom for keyword `normalized`: its key in the homophone view.
-  auto add_homophone = [&](const std::string& normalized, const std::string& shown) -> int {
+  auto add_homophone = [&](const std::string& normalized, const std::string& shown, bool lenient) -> int {
     const std::string key = norm.HomophoneKey(normalized);
-    const std::string id = "\x01homophone:" + key;
+    const std::string id = (lenient ? "\x01homophone-lenient:" : "\x01homophone:") + key;
     if (auto it = atom_index.find(id); it != atom_index.end()) return it->second;
     if (!impl.homophone_literals) {
       impl.homophone_literals = detail::MakeLiteralMatcher(options.engine);
     }
     impl.homophone_literals->Add(key);
     impl.homophone_entries.push_back(static_cast<int>(impl.atom_source.size()));
-    return append_atom(key, normalized, "homophone of " + shown, id);
+    const int a = append_atom(key, normalized, "homophone of " + shown, id);
+    impl.atom_lenient[static_cast<std::size_t>(a)] = lenient ? 1 : 0;
+    return a;
   };
   // Add the homophone twin of decomposed pattern atom `pattern` (see Impl::twin_of).
-  auto add_homophone_chain = [&](int pattern, const std::string& shown) -> int {
+  auto add_homophone_chain = [&](int pattern, const std::string& shown, bool lenient) -> int {
     const auto e = static_cast<std::size_t>(pattern);
-    const std::string id = "\x01homophone-pattern:" + std::string(impl.atom_source[e]);
+    const std::string id =
+        (lenient ? "\x01homophone-pattern-lenient:" : "\x01homophone-pattern:") + std::string(impl.atom_source[e]);
     if (auto it = atom_index.find(id); it != atom_index.end()) return it->second;
     if (!impl.homophone_literals) impl.homophone_literals = detail::MakeLiteralMatcher(options.engine);
     CompiledRules::Impl::ChainGroup group;
+    group.lenient = lenient;
     const CompiledRules::Impl::ChainGroup& source = impl.chain_groups[static_cast<std::size_t>(impl.atom_chain[e])];
     group.chains = source.chains;
     for (const auto& chain_atoms : source.segment_atoms) {
@@ -1313,7 +1386,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   // exceptions included: a misheard warning must still count as a warning, or noise
   // alone would push honest transcripts towards fraud.
   const bool blanket_pinyin = rule_set.pinyin_min_chars > 0;
-  auto compile_node = [&](auto& self, const Condition& c, CompiledNode* out) -> void {
+  // `lenient`: an exception's homophones (Impl::atom_lenient).
+  auto compile_node = [&](auto& self, const Condition& c, CompiledNode* out, bool lenient) -> void {
     out->kind = c.kind;
     out->n = c.n;
     out->within = c.within < 0 ? kUnlimited : static_cast<uint32_t>(c.within);
@@ -1335,7 +1409,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
         }
       }
       if (c.pinyin || (blanket_pinyin && !c.no_pinyin && HanCount(normalized) >= rule_set.pinyin_min_chars)) {
-        out->atoms.push_back(add_homophone(normalized, c.keywords[i]));
+        out->atoms.push_back(add_homophone(normalized, c.keywords[i], lenient));
       }
     }
     for (std::size_t i = 0; i < c.patterns.size(); ++i) {
@@ -1343,12 +1417,12 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       const int a = add_atom(expanded, nullptr, c.pattern_locations[i], c.patterns[i], "");
       if (a >= 0) out->atoms.push_back(a);
       if (a >= 0 && impl.atom_chain[static_cast<std::size_t>(a)] >= 0 && (c.pinyin || (blanket_pinyin && !c.no_pinyin))) {
-        out->atoms.push_back(add_homophone_chain(a, c.patterns[i]));
+        out->atoms.push_back(add_homophone_chain(a, c.patterns[i], lenient));
       }
     }
     for (const auto& p : c.parts) {
       out->parts.emplace_back();
-      self(self, p, &out->parts.back());
+      self(self, p, &out->parts.back(), lenient);
     }
   };
   auto collect_atoms = [](auto& self, const CompiledNode& n, std::vector<int>* atoms) -> void {
@@ -1360,10 +1434,10 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   for (std::size_t r = 0; r < rule_set.rules.size(); ++r) {
     const Rule& rule = rule_set.rules[r];
     CompiledRule& cr = impl.rules[r];
-    compile_node(compile_node, rule.condition, &cr.condition);
+    compile_node(compile_node, rule.condition, &cr.condition, false);
     if (rule.unless) {
       cr.has_unless = true;
-      compile_node(compile_node, *rule.unless, &cr.unless);
+      compile_node(compile_node, *rule.unless, &cr.unless, true);
     }
     cr.unless_within = rule.unless_within;
     for (const auto& sp : rule.speakers) {

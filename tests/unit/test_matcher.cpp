@@ -237,6 +237,36 @@ TEST_CASE("matcher: pinyin_min_chars covers every rule and exception, pinyin: fa
   CHECK(Fired(*rules, "兼职刷单反利都是炸骗").empty());
 }
 
+TEST_CASE("matcher: a part of a phrase heard exactly around it may be misheard more") {
+  auto rules = Compile("rules:\n" +
+                       RuleYaml("p", "    patterns: ['(我是|这里是)[^。]{0,10}(业务员|客服)']\n    pinyin: true\n") +
+                       RuleYaml("q", "    keywords: [业务员]\n    pinyin: true\n"));
+  // Two of three characters of 业务员 changed: in the phrase, with 我是 heard as said...
+  auto hits = Hits(*rules, "您好我是招联金融的掖务辕");
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].rule->id == "p");
+  CHECK(hits[0].homophone);
+  // ...but not on its own, nor when the rest of the phrase is misheard too.
+  CHECK(Fired(*rules, "招联金融的掖务辕").empty());
+  CHECK(Fired(*rules, "您好我适招联金融的掖务辕").empty());
+  // One character changed needs no context (我适 for 我是).
+  CHECK(Fires(*rules, "p", "您好我适招联金融的业务员"));
+  // A word of its own is still a word: 克服 is not 客服, even after 我是.
+  CHECK_FALSE(Fires(*rules, "p", "我是怎么克服的"));
+}
+
+TEST_CASE("matcher: exceptions take their homophones leniently") {
+  const std::string yaml = "variants:\n  pinyin_min_chars: 2\nrules:\n" +
+                           RuleYaml("a", "    keywords: [押金]\n    pinyin: false\n    unless:\n      keywords: [不收取]\n"
+                                         "    unless_within: transcript\n") +
+                           RuleYaml("b", "    keywords: [不收取]\n");
+  auto rules = Compile(yaml);
+  CHECK(Fired(*rules, "我们押金不收取") == std::vector<std::string>{"b"});
+  // Two of three characters misheard: too many for a condition, enough for an exception.
+  CHECK(Fired(*rules, "我们押金簿收趣").empty());
+  CHECK(Fired(*rules, "我们押金要收取") == std::vector<std::string>{"a"});
+}
+
 TEST_CASE("rules: variants file errors") {
   auto r = ParseRules("variants:\n  characters:\n    帐户: 账\n  colours: []\n", "v.yaml");
   CHECK_FALSE(r.ok());
