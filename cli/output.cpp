@@ -1,5 +1,7 @@
 #include "output.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -55,9 +57,23 @@ std::string OneLine(std::string_view s) {
   return out;
 }
 
+// Return the bytes of `line` taken by the turn's speaker label ("客服：", "A: "), which
+// the explanation shows on its own; 0 when the line does not start with `speaker`.
+std::size_t LabelLength(std::string_view line, std::string_view speaker) {
+  if (speaker.empty() || !line.starts_with(speaker)) return 0;
+  std::size_t n = speaker.size();
+  for (std::string_view sep : {"：", ":", " ", "\t"}) {
+    while (line.substr(n).starts_with(sep)) n += sep.size();
+  }
+  return n;
+}
+
 std::string Snippet(const std::string& doc, const Evidence& e, bool color) {
   std::string_view d(doc);
-  std::string_view before = TailChars(d.substr(0, e.offset), 12);
+  std::string_view line = d.substr(0, e.offset);
+  if (const std::size_t nl = line.rfind('\n'); nl != std::string_view::npos) line.remove_prefix(nl + 1);
+  line.remove_prefix(std::min(line.size(), LabelLength(d.substr(e.offset - line.size()), e.speaker)));
+  std::string_view before = TailChars(line, 12);
   std::string_view after = HeadChars(d.substr(e.offset + e.length), 12);
   if (color) return fmt::format("{}{}{}{}{}", OneLine(before), kRed, OneLine(e.text), kReset, OneLine(after));
   return fmt::format("{}[{}]{}", OneLine(before), OneLine(e.text), OneLine(after));

@@ -42,6 +42,9 @@ class StdinTest(TempDirTest):
             self.assertIn(rule, p.stdout)
         self.assertIn("[误开通]", p.stdout)
         self.assertIn("2:7 客服：", p.stdout)
+        # The speaker is shown once, before the context, which starts after the label.
+        self.assertIn("2:7 客服： 您之前[误开通]", p.stdout)
+        self.assertNotIn("客服： 客服：", p.stdout)
 
     def test_color_always_emits_escapes(self):
         p = run(["scan", "--color", "always"] + R + ["-"], stdin=CS_CALL)
