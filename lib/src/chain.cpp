@@ -16,6 +16,24 @@ constexpr std::size_t kMaxChains = 64;     // alternatives of one pattern
 constexpr uint32_t kMaxRepeat = 1000;      // RE2's own limit
 constexpr uint32_t kMaxRange = 64;         // characters of a range in a class
 
+// \d and \s as RE2 reads them (ASCII only); \n is never inside a match.
+constexpr std::u32string_view kDigits = U"0123456789";
+constexpr std::u32string_view kSpaces = U"\t\f\r ";
+
+// Return true iff the pattern at `p` starts with \d or \s; then `*chars` are its characters.
+bool ClassEscape(std::string_view p, std::u32string_view* chars) {
+  if (p.size() < 2 || p[0] != '\\') return false;
+  if (p[1] == 'd') {
+    *chars = kDigits;
+    return true;
+  }
+  if (p[1] == 's') {
+    *chars = kSpaces;
+    return true;
+  }
+  return false;
+}
+
 // A parsed element: a set of literals (possibly holding "", for an optional part) or
 // a gap.
 struct Item {
@@ -81,6 +99,16 @@ class Parser {
     const char c = p_[i_];
     if (c == '(') return ParseGroup(item);
     if (c == '[') return ParseClass(item);
+    if (std::u32string_view chars; ClassEscape(p_.substr(i_), &chars)) {
+      i_ += 2;
+      for (const char32_t ch : chars) {
+        std::string lit;
+        AppendUtf8(ch, &lit);
+        item->literals.push_back(std::move(lit));
+        item->class_chars.push_back(ch);
+      }
+      return true;
+    }
     if (c == '.') {
       ++i_;
       item->is_gap = true;
@@ -186,6 +214,20 @@ class Parser {
         i_ += 2;
         continue;
       }
+      if (std::u32string_view escaped; ClassEscape(p_.substr(i_), &escaped)) {
+        i_ += 2;
+        for (const char32_t ch : escaped) {
+          if (negated) {
+            excluded.push_back(ch);
+          } else {
+            item->class_chars.push_back(ch);
+            std::string lit;
+            AppendUtf8(ch, &lit);
+            chars.push_back(std::move(lit));
+          }
+        }
+        continue;
+      }
       std::string lit;
       if (!ParseLiteral(/*in_class=*/true, &lit)) return false;
       if (!AtEnd() && p_[i_] == '-' && i_ + 1 < p_.size() && p_[i_ + 1] != ']') {
@@ -234,15 +276,27 @@ class Parser {
     return static_cast<char32_t>(cp < 0 ? 0xFFFD : cp);
   }
 
-  // A quantifier after `item`: '?' on literals; {m,n}, {n}, '?' on gaps (lazy or not).
-  // A gap without one stands for exactly one character.
+  // A quantifier after `item`: '?' on literals; {m,n}, {n}, '?' on gaps (lazy or not);
+  // any repeat ({m,n}, {m,}, '*', '+') of a positive class, which makes it a gap of its
+  // characters. A gap without one stands for exactly one character.
   bool ParseQuantifier(Item* item) {
     if (item->is_gap) {
       item->gap.min = item->gap.max = 1;
     }
     if (AtEnd()) return true;
     const char c = p_[i_];
-    if (c == '*' || c == '+') return false;
+    if (c == '*' || c == '+') {
+      // Unbounded, so only over a positive class: the gap ends at the first other
+      // character. (`.*` and `[^。]+` stay with RE2.)
+      if (item->is_gap || item->class_chars.empty() || !item->choices.empty()) return false;
+      ++i_;
+      if (!AtEnd() && p_[i_] == '?') ++i_;
+      if (!AtEnd() && std::strchr("*+?{", p_[i_]) != nullptr) return false;
+      MakeClassGap(item);
+      item->gap.min = c == '+' ? 1 : 0;
+      item->gap.max = kUnbounded;
+      return true;
+    }
     if (!item->choices.empty() && c != '?') return c != '{' && c != '*' && c != '+';
     if (c == '?') {
       ++i_;
@@ -257,15 +311,11 @@ class Parser {
       return AtEnd() || (p_[i_] != '*' && p_[i_] != '+' && p_[i_] != '?' && p_[i_] != '{');
     }
     if (c != '{') return true;
-    if (!item->is_gap) {
-      // A bounded repeat of a positive class: a gap of its characters.
+    const bool positive_class = !item->is_gap;
+    if (positive_class) {
+      // A repeat of a positive class: a gap of its characters.
       if (item->class_chars.empty()) return false;
-      std::sort(item->class_chars.begin(), item->class_chars.end());
-      item->class_chars.erase(std::unique(item->class_chars.begin(), item->class_chars.end()), item->class_chars.end());
-      item->is_gap = true;
-      item->gap.negated = false;
-      item->gap.chars = item->class_chars;
-      item->literals.clear();
+      MakeClassGap(item);
     }
     ++i_;
     uint32_t lo = 0, hi = 0;
@@ -275,15 +325,28 @@ class Parser {
     } else {
       if (AtEnd() || p_[i_] != ',') return false;
       ++i_;
-      if (!ParseNumber(&hi)) return false;  // {m,} is unbounded: not decomposed
+      if (!AtEnd() && p_[i_] == '}' && positive_class) {
+        hi = kUnbounded;  // {m,}: as for '+'
+      } else if (!ParseNumber(&hi)) {
+        return false;
+      }
     }
-    if (AtEnd() || p_[i_] != '}' || lo > hi || hi > kMaxRepeat) return false;
+    if (AtEnd() || p_[i_] != '}' || lo > hi || (hi > kMaxRepeat && hi != kUnbounded)) return false;
     ++i_;
     if (!AtEnd() && p_[i_] == '?') ++i_;
     if (!AtEnd() && std::strchr("*+?{", p_[i_]) != nullptr) return false;
     item->gap.min = lo;
     item->gap.max = hi;
     return true;
+  }
+
+  static void MakeClassGap(Item* item) {
+    std::sort(item->class_chars.begin(), item->class_chars.end());
+    item->class_chars.erase(std::unique(item->class_chars.begin(), item->class_chars.end()), item->class_chars.end());
+    item->is_gap = true;
+    item->gap.negated = false;
+    item->gap.chars = item->class_chars;
+    item->literals.clear();
   }
 
   bool ParseNumber(uint32_t* n) {
@@ -300,19 +363,136 @@ class Parser {
   std::size_t i_ = 0;
 };
 
-// Turn one branch's items into chains (appended to `out`); false when the branch is
-// outside the subset.
-bool BuildChains(std::vector<Item> items, std::vector<Chain>* out) {
-  // Adjacent literal sets are one segment: their product.
+// Return the strings of `n` characters of `chars` (all of them); false when too many.
+bool Power(const std::vector<char32_t>& chars, uint32_t n, std::vector<std::string>* out) {
+  std::vector<std::string> one;
+  for (const char32_t c : chars) {
+    std::string s;
+    AppendUtf8(c, &s);
+    one.push_back(std::move(s));
+  }
+  *out = {""};
+  for (uint32_t i = 0; i < n; ++i) {
+    std::vector<std::string> next;
+    if (!Product(*out, one, &next)) return false;
+    *out = std::move(next);
+  }
+  return true;
+}
+
+bool IsZeroGap(const Item& it) { return it.is_gap && it.gap.max == 0; }
+
+// A gap of no characters between two literal sets whose product would be too large: they
+// are then separate segments, one right after the other.
+Item ZeroGap() {
+  Item it;
+  it.is_gap = true;
+  it.gap.chars = {U'\n'};
+  return it;
+}
+
+// Turn `seq`, one choice of a branch's items, into a chain; false when it is outside
+// the subset.
+bool BuildChain(std::vector<Item> seq, Chain* chain) {
+  // A repeated positive class with a minimum, next to another gap or at an end of the
+  // pattern, becomes its minimum as literals plus a gap of the rest: 跌了[^。]{0,4}[0-9]+个点
+  // is 跌了, a gap, a digit, digits, 个点. At an end, existence is the same with the
+  // minimum only (RE2 finds [0-9]{2,5}元 where [0-9]{2}元 occurs); the span is widened
+  // over the rest afterwards (Chain::lead and Chain::trail).
+  std::vector<Item> items;
+  for (std::size_t i = 0; i < seq.size(); ++i) {
+    Item& it = seq[i];
+    const bool at_start = i == 0, at_end = i + 1 == seq.size();
+    const bool gap_before = !at_start && seq[i - 1].is_gap && !IsZeroGap(seq[i - 1]);
+    const bool gap_after = !at_end && seq[i + 1].is_gap && !IsZeroGap(seq[i + 1]);
+    if (!it.is_gap || it.gap.negated || it.gap.min == 0 || (!at_start && !at_end && !gap_before && !gap_after)) {
+      items.push_back(std::move(it));
+      continue;
+    }
+    Item lits;
+    if (!Power(it.gap.chars, it.gap.min, &lits.literals)) return false;
+    Item rest = it;
+    rest.gap.min = 0;
+    if (rest.gap.max != kUnbounded) rest.gap.max -= it.gap.min;
+    // The literals go next to the gap, or at the end, away from the pattern's edge.
+    const bool literals_first = gap_before || (at_end && !at_start);
+    if (literals_first) {
+      items.push_back(std::move(lits));
+      if (rest.gap.max > 0) items.push_back(std::move(rest));
+    } else {
+      if (rest.gap.max > 0) items.push_back(std::move(rest));
+      items.push_back(std::move(lits));
+    }
+  }
+  // Adjacent literal sets are one segment (their product), or, when that would be too
+  // many literals, segments with no gap between them.
   std::vector<Item> merged;
   for (Item& it : items) {
     if (!it.is_gap && !merged.empty() && !merged.back().is_gap) {
       std::vector<std::string> next;
-      if (!Product(merged.back().literals, it.literals, &next)) return false;
-      merged.back().literals = std::move(next);
-    } else {
-      merged.push_back(std::move(it));
+      if (Product(merged.back().literals, it.literals, &next)) {
+        merged.back().literals = std::move(next);
+        continue;
+      }
+      merged.push_back(ZeroGap());
     }
+    merged.push_back(std::move(it));
+  }
+  std::optional<Gap> pending;
+  for (const Item& it : merged) {
+    if (it.is_gap) {
+      if (!pending || pending->max == 0) {
+        pending = it.gap;
+      } else if (it.gap.max == 0) {
+        // nothing to add
+      } else if (pending->negated == it.gap.negated && pending->chars == it.gap.chars) {
+        pending->min += it.gap.min;
+        pending->max = pending->max == kUnbounded || it.gap.max == kUnbounded ? kUnbounded : pending->max + it.gap.max;
+      } else {
+        return false;  // adjacent gaps that exclude different characters
+      }
+      continue;
+    }
+    if (pending) {
+      if (chain->segments.empty()) {
+        // A leading gap with a minimum needs characters before the match: not decomposed.
+        if (pending->min > 0) return false;
+        if (!pending->negated) chain->lead = *pending;  // widens the span (RE2 is greedy)
+      } else {
+        chain->gaps.push_back(*pending);
+      }
+      pending.reset();
+    }
+    if (it.literals.empty()) return false;
+    chain->segments.push_back(it.literals);
+  }
+  if (pending) {
+    if (pending->min > 0) return false;  // likewise a trailing one
+    if (!pending->negated) chain->trail = *pending;
+  }
+  if (chain->segments.empty()) return false;
+  for (const Gap& g : chain->gaps) {
+    if (g.max > kMaxRepeat && !(g.max == kUnbounded && !g.negated)) return false;
+  }
+  return true;
+}
+
+// Turn one branch's items into chains (appended to `out`); false when the branch is
+// outside the subset.
+bool BuildChains(std::vector<Item> items, std::vector<Chain>* out) {
+  // Adjacent literal sets are one segment: their product (or, when too large, left
+  // apart for BuildChain).
+  std::vector<Item> merged;
+  for (Item& it : items) {
+    if (!it.is_gap && !merged.empty() && !merged.back().is_gap) {
+      std::vector<std::string> next;
+      if (Product(merged.back().literals, it.literals, &next)) {
+        merged.back().literals = std::move(next);
+        merged.back().class_chars.clear();
+        continue;
+      }
+    }
+    merged.push_back(std::move(it));
   }
   // A segment that may be empty gives two alternatives: with it, and without it.
   std::vector<std::size_t> optional;
@@ -327,7 +507,7 @@ bool BuildChains(std::vector<Item> items, std::vector<Chain>* out) {
   }
   if (optional.size() > 4 || out->size() + (std::size_t{1} << optional.size()) > kMaxChains) return false;
   for (std::size_t mask = 0; mask < (std::size_t{1} << optional.size()); ++mask) {
-    std::vector<const Item*> chosen;
+    std::vector<Item> chosen;
     for (std::size_t i = 0, o = 0; i < merged.size(); ++i) {
       const bool is_optional = o < optional.size() && optional[o] == i;
       if (is_optional) {
@@ -335,41 +515,10 @@ bool BuildChains(std::vector<Item> items, std::vector<Chain>* out) {
         ++o;
         if (!present || merged[i].literals.empty()) continue;
       }
-      chosen.push_back(&merged[i]);
+      chosen.push_back(merged[i]);
     }
     Chain chain;
-    std::optional<Gap> pending;
-    for (const Item* it : chosen) {
-      if (it->is_gap) {
-        if (!pending) {
-          pending = it->gap;
-        } else if (pending->negated == it->gap.negated && pending->chars == it->gap.chars) {
-          pending->min += it->gap.min;
-          pending->max += it->gap.max;
-        } else {
-          return false;  // adjacent gaps that exclude different characters
-        }
-        continue;
-      }
-      if (pending) {
-        // A leading gap with a minimum needs characters before the match: not decomposed.
-        if (chain.segments.empty()) {
-          if (pending->min > 0) return false;
-        } else {
-          chain.gaps.push_back(*pending);
-        }
-        pending.reset();
-      }
-      chain.segments.push_back(it->literals);
-    }
-    if (pending && pending->min > 0) return false;  // likewise a trailing one
-    if (chain.segments.empty()) return false;
-    for (const auto& seg : chain.segments) {
-      if (seg.empty()) return false;
-    }
-    for (const Gap& g : chain.gaps) {
-      if (g.max > kMaxRepeat) return false;
-    }
+    if (!BuildChain(std::move(chosen), &chain)) return false;
     out->push_back(std::move(chain));
   }
   return true;
@@ -517,8 +666,26 @@ std::vector<Occurrence> MatchChain(const Chain& chain, std::string_view text,
     if (firsts[j].begin < pos || !complete(complete, 0, j)) continue;
     std::size_t k = j;
     for (std::size_t i = 0; i + 1 < n; ++i) k = static_cast<std::size_t>(next[i][k]);
-    const uint32_t end = occurrences[n - 1][k].end;
-    out.push_back({firsts[j].begin, end});
+    uint32_t begin = firsts[j].begin;
+    uint32_t end = occurrences[n - 1][k].end;
+    auto in = [](const Gap& g, UChar32 c) {
+      return c != '\n' && std::binary_search(g.chars.begin(), g.chars.end(), static_cast<char32_t>(c));
+    };
+    for (uint32_t chars = 0; chars < chain.lead.max && begin > pos; ++chars) {
+      auto k2 = static_cast<int32_t>(begin);
+      UChar32 c = 0;
+      U8_PREV(bytes, 0, k2, c);
+      if (!in(chain.lead, c)) break;
+      begin = static_cast<uint32_t>(k2);
+    }
+    for (uint32_t chars = 0; chars < chain.trail.max && end < text.size(); ++chars) {
+      auto k2 = static_cast<int32_t>(end);
+      UChar32 c = 0;
+      U8_NEXT(bytes, k2, size, c);
+      if (!in(chain.trail, c)) break;
+      end = static_cast<uint32_t>(k2);
+    }
+    out.push_back({begin, end});
     pos = std::max(end, firsts[j].begin + 1);
   }
   return out;

@@ -10,11 +10,15 @@
 // with only characters the gap allows in between. Existence of a match is
 // exactly what RE2 decides; spans may differ in where they end (RE2's greedy gaps).
 //
-// Anything outside the subset understood here (\d, \s, \p{..}, +, *, anchors, flags,
-// repeats on literals or groups, leading or trailing gaps with a minimum...) is not
-// decomposed and stays an RE2 pattern. A group whose alternatives hold gaps gives one
-// chain per alternative. Small classes are literal
-// sets ([一二三]) or, with a bounded repeat ([个下我一]{0,3}), gaps of those characters.
+// Small classes (and \d, \s) are literal sets ([一二三]) or, repeated ([个下我一]{0,3},
+// [0-9]+, \s*), gaps of those characters; a repeated class with a minimum next to
+// another gap or at an end gives its minimum as literals (跌了[^。]{0,4}[0-9]+个点: 跌了,
+// gap, digit, digits, 个点). A group whose alternatives hold gaps gives one chain per
+// alternative. Literal sets whose product would be too large stay separate segments
+// with an empty gap between them. Anything else (\p{..}, anchors, flags, \b, repeats
+// of literals or groups, unbounded negated gaps such as .* or [^。]+, two gaps side by
+// side that cannot be merged, a negated leading or trailing gap with a minimum...) is
+// not decomposed and stays an RE2 pattern.
 #pragma once
 
 #include <cstdint>
@@ -28,9 +32,11 @@ namespace fraudscan::detail {
 // Characters between two literal sets: min..max code points, none of them in `chars`
 // (a negated class or `.`: `chars` always holds '\n', patterns never cross a line), or,
 // when !negated, all of them in `chars` (a class with a bounded repeat, [个下我一]{0,3}).
+inline constexpr uint32_t kUnbounded = 0xFFFFFFFF;  // Gap::max of a '+' or '*' (positive classes only)
+
 struct Gap {
   uint32_t min = 0;
-  uint32_t max = 0;
+  uint32_t max = 0;  // or kUnbounded
   bool negated = true;
   std::vector<char32_t> chars;  // sorted
   bool operator==(const Gap&) const = default;
@@ -42,6 +48,12 @@ struct Gap {
 struct Chain {
   std::vector<std::vector<std::string>> segments;
   std::vector<Gap> gaps;
+  // Characters a match extends over before its first and after its last segment, up to
+  // `max` of them (0: none), as RE2's greedy match would: a leading or trailing repeat
+  // of a positive class beyond its minimum ([0-9]{1,3}% is a digit, '%', and up to two
+  // more digits before them).
+  Gap lead;
+  Gap trail;
 };
 
 // Return chains such that `pattern` (RE2 syntax, matched case-insensitively on

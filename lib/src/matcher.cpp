@@ -299,7 +299,7 @@ template <>
 struct Fields<Chain> {
   template <class IO, class U>
   static void Apply(IO& io, U& x) {
-    io(x.segments)(x.gaps);
+    io(x.segments)(x.gaps)(x.lead)(x.trail);
   }
 };
 template <>
@@ -1034,7 +1034,7 @@ bool CompiledRules::Fires(std::size_t rule_index, const NormalizedTranscript& te
 namespace {
 
 // Bump when what Impl::Save stores changes (the build stamp also keys every entry).
-constexpr uint32_t kCompiledFormat = 3;
+constexpr uint32_t kCompiledFormat = 4;
 
 // Return the file of the compiled-matcher cache for `rule_set` compiled with `norm`
 // by `engine` in this build.

@@ -18,8 +18,9 @@ using fraudscan::detail::PatternOptions;
 
 namespace {
 
-// Return true iff one of `chains` matches somewhere in `line` (no '\n' in it).
-bool ChainsMatch(const std::vector<detail::Chain>& chains, const std::string& line) {
+// Return the matches of `chains` in `line` (no '\n' in it), each chain's leftmost first.
+std::vector<detail::Occurrence> ChainMatches(const std::vector<detail::Chain>& chains, const std::string& line) {
+  std::vector<detail::Occurrence> out;
   std::vector<uint32_t> char_at(line.size() + 1);
   uint32_t chars = 0;
   for (std::size_t i = 0; i < line.size(); ++i) {
@@ -38,9 +39,14 @@ bool ChainsMatch(const std::vector<detail::Chain>& chains, const std::string& li
       }
       std::sort(occ[i].begin(), occ[i].end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
     }
-    if (!detail::MatchChain(chain, line, occ, char_at, 1).empty()) return true;
+    auto m = detail::MatchChain(chain, line, occ, char_at, 1);
+    out.insert(out.end(), m.begin(), m.end());
   }
-  return false;
+  return out;
+}
+
+bool ChainsMatch(const std::vector<detail::Chain>& chains, const std::string& line) {
+  return !ChainMatches(chains, line).empty();
 }
 
 // Check that `pattern` decomposes and agrees with RE2 on each of `lines`.
@@ -99,6 +105,33 @@ TEST_CASE("chain: the shapes that decompose") {
   REQUIRE(c.has_value());
   CHECK(c->size() == 2);
 
+  // Repeats of a positive class (\d, \s, [...]) are gaps of its characters, unbounded
+  // for '+' and '*'.
+  c = DecomposePattern("每天\\d+元");
+  REQUIRE(c.has_value());
+  REQUIRE(c->front().gaps.size() == 1);
+  CHECK_FALSE(c->front().gaps[0].negated);
+  CHECK(c->front().gaps[0].min == 1);
+  CHECK(c->front().gaps[0].max == detail::kUnbounded);
+  // Next to another gap, its minimum becomes literals: 跌了, gap, digit, digits, 个点.
+  c = DecomposePattern("跌了[^。]{0,4}[0-9]+个点");
+  REQUIRE(c.has_value());
+  REQUIRE(c->front().segments.size() == 3);
+  CHECK(c->front().segments[1].size() == 10);
+  // At an end, only the minimum is needed; the span widens over the rest.
+  c = DecomposePattern("[0-9]{1,3}%的收益");
+  REQUIRE(c.has_value());
+  REQUIRE(c->front().segments.size() == 1);
+  CHECK(c->front().segments[0].size() == 10);
+  CHECK(c->front().lead.max == 2);
+  // Literal sets whose product is too large stay apart, with no gap between them.
+  c = DecomposePattern("(不用|不需要|无需|不必|不收)(您|你)?(再|重新|任何)?(付|交|补|充|转|垫|押金|费用|钱|手续费|保证金)");
+  REQUIRE(c.has_value());
+  CHECK(c->front().segments.size() >= 2);
+  for (const auto& each : *c) {
+    for (const auto& gap : each.gaps) CHECK(gap.max == 0);
+  }
+
   // A group around the whole pattern is its top level.
   c = DecomposePattern("((订单|包裹)[^。\\n]{0,25}(异常|丢失)|质量问题|(?:误操作))");
   REQUIRE(c.has_value());
@@ -106,7 +139,7 @@ TEST_CASE("chain: the shapes that decompose") {
 }
 
 TEST_CASE("chain: shapes that stay RE2 patterns") {
-  for (const char* p : {"[0-9]{4,8}", "\\d+元", "a.*b", "a+b", "(?i)ab", "^开头", "结尾$", "a{2}", "\\b", "ab[^c]{3,}d",
+  for (const char* p : {"[0-9]{4,8}", "a.*b", "[^。]+元", "\\d+[^。]{0,3}\\s*元", "a+b", "(?i)ab", "^开头", "结尾$", "a{2}", "\\b", "ab[^c]{3,}d",
                         "[^。]{1,5}领取", "(a|b)*", "(a", "a)", "[a", "", "a(?P<n>b)", "x\\pNy", "Σ"}) {
     CAPTURE(p);
     CHECK_FALSE(DecomposePattern(p).has_value());
@@ -130,6 +163,40 @@ TEST_CASE("chain: agrees with RE2 on gaps, barriers and overlaps") {
                                         "除非。支付保证金", "支付保证金", "需缴纳。保证金", "还需要交保证金"};
   CheckAgainstRe2("(需缴纳|除非[^。]{0,3}支付)[^。]{0,6}保证金", fee);
   CheckAgainstRe2("(还需要|(除非|只有)[^。]{0,3}(支付|交))?[^。]{0,6}保证金", fee);
+}
+
+TEST_CASE("chain: agrees with RE2 on repeated classes, digits and spaces") {
+  const std::vector<std::string> lines = {
+      "每天5元", "每天15元", "每天 15 元", "每天元", "每天一五元", "每天1。5元", "连续3个涨停", "连续拉了12个涨停",
+      "连续。3个涨停", "连续十个涨停", "收益15%", "收益率高达 150 %", "年化1%", "年化12.5%", "年化12.%", "12%的年化收益",
+      "100%的收益", "5 % 的收益", "不用再付了", "不需要您任何费用", "无需重新交押金", "不收你钱", "不用担心", "转账3次共计5万元",
+      "转账 3 次", "验证码123456", "尾号1234入账500元", "dian 赞", "dian赞", "d ian赞"};
+  CheckAgainstRe2("每天\\d+元", lines);
+  CheckAgainstRe2("每天\\s*\\d+元", lines);
+  CheckAgainstRe2("(连续|连拉|连着)[^。！？\\n]{0,3}([二三四五六七八九十几两]|\\d+)个?涨停", lines);
+  CheckAgainstRe2("(年化|收益率|回报率)[^。！？\\n]{0,8}[1-9]\\d?(\\.\\d+)?%", lines);
+  CheckAgainstRe2("[1-9]\\d{0,2}(\\.\\d+)?%(以上|左右|多)?的?(回报率|收益率|年化收益|回报|收益)", lines);
+  CheckAgainstRe2("(不用|不需要|无需|不必|不收)(您|你)?(再|重新|任何)?(付|交|补|充|转|垫|押金|费用|钱)", lines);
+  CheckAgainstRe2("转账[0-9]+次[^。]{0,4}[0-9一二三四五六七八九十]+万", lines);
+  CheckAgainstRe2("dian\\s*赞", lines);
+  CheckAgainstRe2("[0-9]{2,5}(元|块)?", lines);
+}
+
+TEST_CASE("chain: a leading or trailing class repeat widens the span as RE2's does") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[0-9]{1,3}%的收益", "年化115%的收益"}, {"收益[0-9]+", "收益12345元"}, {"[1-9][0-9]*%", "达到250%以上"},
+      {"收益\\s*[0-9]{2,4}", "收益 123456"}};
+  for (const auto& [pattern, line] : cases) {
+    CAPTURE(pattern);
+    auto chains = DecomposePattern(pattern);
+    REQUIRE(chains.has_value());
+    RE2 re(pattern, PatternOptions());
+    re2::StringPiece m;
+    REQUIRE(RE2::PartialMatch(line, "(" + pattern + ")", &m));
+    auto found = ChainMatches(*chains, line);
+    REQUIRE(found.size() == 1);
+    CHECK(line.substr(found[0].begin, found[0].end - found[0].begin) == std::string(m));
+  }
 }
 
 TEST_CASE("chain: every shipped pattern that decomposes agrees with RE2 on the corpus") {
