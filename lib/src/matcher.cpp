@@ -217,7 +217,9 @@ int MaxSubstitutionsLenient(std::string_view literal) { return (HanCount(literal
 //   with the text beside it: 某银 in 某银行 is not 某音;
 // - a two-character `literal`, put in its place, starts a word of that sentence: 下价
 //   in 改一下价 is not 下架, since 改一下架 reads 改/一下/架.
-bool NotAWord(std::string_view text, std::size_t begin, std::size_t end, std::string_view literal, int edges) {
+// With `allow_word`, the first test is skipped (the keywords of exceptions).
+bool NotAWord(std::string_view text, std::size_t begin, std::size_t end, std::string_view literal, int edges,
+              bool allow_word) {
   thread_local std::unique_ptr<icu::BreakIterator> words = [] {
     UErrorCode status = U_ZERO_ERROR;
     std::unique_ptr<icu::BreakIterator> it(icu::BreakIterator::createWordInstance(icu::Locale::getChinese(), status));
@@ -250,7 +252,7 @@ bool NotAWord(std::string_view text, std::size_t begin, std::size_t end, std::st
   words->setText(context);
   int32_t e = b + span.length();
   if (((edges & 1) && !words->isBoundary(b)) || ((edges & 2) && !words->isBoundary(e))) return false;
-  if (words->following(b) >= e) return false;
+  if (!allow_word && words->following(b) >= e) return false;
   // As meant, for a two-character literal whose first character was heard right: it
   // must start a word of the sentence (改一下价 reads 改/一下/架, so not 下架). Longer
   // literals of patterns are often pieces of phrases (额度已, 平台上挂) that need not
@@ -406,10 +408,11 @@ struct CompiledRules::Impl {
   std::vector<int> twin_of;                        // atom -> exact chain atom, or -1
   std::vector<char> atom_in_homophone_view;
   // Homophones in exceptions (`unless`) are taken leniently: up to
-  // MaxSubstitutionsLenient characters changed (簿收趣 for 不收取), the tests of NotAWord
-  // still hold. A warning or a negation missed turns an honest transcript into fraud;
-  // one taken too readily only spares a rule. (Letting a misheard exception be a word of its own, 补用 for 不用, cost a real fraud
-  // on the development set: 例行检查 read as 检察.)
+  // MaxSubstitutionsLenient characters changed (簿收趣 for 不收取), and a keyword may be
+  // heard as a word of its own (片子 for 骗子, 补用 for 不用). A warning or a negation
+  // missed turns an honest transcript into fraud; one taken too readily only spares a
+  // rule. A pattern's parts still may not be words: 我们是…检察 would take 例行检查, and
+  // did, costing a real fraud on the development set.
   std::vector<char> atom_lenient;                  // homophone keyword atoms
   std::set<char32_t> not_misheard;                 // RuleSet::not_misheard
   std::vector<CompiledRule> rules;
@@ -537,7 +540,7 @@ struct CompiledRules::Impl {
           const bool lenient = atom_lenient[a] != 0;
           if (d <= 0 || d > (lenient ? MaxSubstitutionsLenient(atom_exact[a]) : MaxSubstitutions(atom_exact[a])) ||
               !NotAWordCached(s, static_cast<uint32_t>(pos), static_cast<uint32_t>(pos + lit.size()), atom_exact[a],
-                              edges)) {
+                              edges, lenient)) {
             continue;
           }
         }
@@ -689,17 +692,19 @@ struct CompiledRules::Impl {
       const int d = Substitutions(text, sp.begin, exact, not_misheard, &edges);
       if (d == 0) return Heard::exact;
       if (d < 0 || best == Heard::misheard) continue;
-      if (d > MaxSubstitutionsLenient(exact) || !NotAWordCached(s, sp.begin, sp.end, exact, edges)) continue;
+      if (d > MaxSubstitutionsLenient(exact) || !NotAWordCached(s, sp.begin, sp.end, exact, edges, false)) continue;
       best = lenient || d <= MaxSubstitutions(exact) ? Heard::misheard : Heard::in_context;
     }
     return best;
   }
 
   // NotAWord, remembered for this transcript: many literals share a place.
-  bool NotAWordCached(Scratch& s, uint32_t begin, uint32_t end, std::string_view literal, int edges) const {
-    const uint64_t key = ((static_cast<uint64_t>(begin) << 32) | end) ^ (std::hash<std::string_view>()(literal) << 1);
+  bool NotAWordCached(Scratch& s, uint32_t begin, uint32_t end, std::string_view literal, int edges,
+                      bool allow_word) const {
+    const uint64_t key = ((static_cast<uint64_t>(begin) << 32) | end) ^
+                         (std::hash<std::string_view>()(literal) << 1) ^ (allow_word ? 1 : 0);
     if (auto it = s.not_a_word.find(key); it != s.not_a_word.end()) return it->second;
-    const bool r = NotAWord(s.text->text.text, begin, end, literal, edges);
+    const bool r = NotAWord(s.text->text.text, begin, end, literal, edges, allow_word);
     s.not_a_word.emplace(key, r);
     return r;
   }

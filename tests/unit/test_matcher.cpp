@@ -265,6 +265,13 @@ TEST_CASE("matcher: exceptions take their homophones leniently") {
   // Two of three characters misheard: too many for a condition, enough for an exception.
   CHECK(Fired(*rules, "我们押金簿收趣").empty());
   CHECK(Fired(*rules, "我们押金要收取") == std::vector<std::string>{"a"});
+  // An exception's keyword may be heard as a word of its own (片子 for 骗子)...
+  auto warned = Compile("variants:\n  pinyin_min_chars: 2\nrules:\n" +
+                        RuleYaml("c", "    keywords: [私下交易]\n    unless:\n      keywords: [骗子]\n"
+                                      "    unless_within: transcript\n"));
+  CHECK(Fired(*warned, "让你私下交易的大概率是骗子").empty());
+  CHECK(Fired(*warned, "让你私下交易的大概率是片子").empty());
+  CHECK(Fired(*warned, "让你私下交易的") == std::vector<std::string>{"c"});
 }
 
 TEST_CASE("rules: variants file errors") {
