@@ -398,7 +398,9 @@ bool BuildChain(std::vector<Item> seq, Chain* chain) {
   // pattern, becomes its minimum as literals plus a gap of the rest: 跌了[^。]{0,4}[0-9]+个点
   // is 跌了, a gap, a digit, digits, 个点. At an end, existence is the same with the
   // minimum only (RE2 finds [0-9]{2,5}元 where [0-9]{2}元 occurs); the span is widened
-  // over the rest afterwards (Chain::lead and Chain::trail).
+  // over the rest afterwards (Chain::lead and Chain::trail). When the minimum as literals
+  // would be too many ([a-z0-9_-]{5,} after 微信号), an end keeps it as a count that the
+  // match checks (Chain::lead and Chain::trail again).
   std::vector<Item> items;
   for (std::size_t i = 0; i < seq.size(); ++i) {
     Item& it = seq[i];
@@ -410,7 +412,13 @@ bool BuildChain(std::vector<Item> seq, Chain* chain) {
       continue;
     }
     Item lits;
-    if (!Power(it.gap.chars, it.gap.min, &lits.literals)) return false;
+    if (!Power(it.gap.chars, it.gap.min, &lits.literals)) {
+      if ((at_start && !gap_after) || (at_end && !gap_before)) {
+        items.push_back(std::move(it));
+        continue;
+      }
+      return false;
+    }
     Item rest = it;
     rest.gap.min = 0;
     if (rest.gap.max != kUnbounded) rest.gap.max -= it.gap.min;
@@ -455,9 +463,9 @@ bool BuildChain(std::vector<Item> seq, Chain* chain) {
     }
     if (pending) {
       if (chain->segments.empty()) {
-        // A leading gap with a minimum needs characters before the match: not decomposed.
-        if (pending->min > 0) return false;
-        if (!pending->negated) chain->lead = *pending;  // widens the span (RE2 is greedy)
+        // A leading gap is dropped, or, when it is a repeated positive class or has a
+        // minimum, checked before the first segment and widens the span (RE2 is greedy).
+        if (!pending->negated || pending->min > 0) chain->lead = *pending;
       } else {
         chain->gaps.push_back(*pending);
       }
@@ -467,8 +475,7 @@ bool BuildChain(std::vector<Item> seq, Chain* chain) {
     chain->segments.push_back(it.literals);
   }
   if (pending) {
-    if (pending->min > 0) return false;  // likewise a trailing one
-    if (!pending->negated) chain->trail = *pending;
+    if (!pending->negated || pending->min > 0) chain->trail = *pending;  // likewise a trailing one
   }
   if (chain->segments.empty()) return false;
   for (const Gap& g : chain->gaps) {
@@ -617,10 +624,36 @@ std::vector<Occurrence> MatchChain(const Chain& chain, std::string_view text,
   for (std::size_t i = 0; i + 1 < n; ++i) next[i].assign(occurrences[i].size(), -2);
   const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
   const auto size = static_cast<int32_t>(text.size());
+  auto in = [](const Gap& g, UChar32 c) {
+    return c != '\n' && std::binary_search(g.chars.begin(), g.chars.end(), static_cast<char32_t>(c)) != g.negated;
+  };
+  // Return the offset reached by stepping over up to `most` characters of `g` before
+  // (backward) or after `at`, and in *count how many there were.
+  auto step = [&](uint32_t at, const Gap& g, uint32_t most, bool backward, uint32_t* count) {
+    *count = 0;
+    while (*count < most && (backward ? at > 0 : at < text.size())) {
+      auto k = static_cast<int32_t>(at);
+      UChar32 c = 0;
+      if (backward) {
+        U8_PREV(bytes, 0, k, c);
+      } else {
+        U8_NEXT(bytes, k, size, c);
+      }
+      if (!in(g, c)) break;
+      at = static_cast<uint32_t>(k);
+      ++*count;
+    }
+    return at;
+  };
+  auto trail_ok = [&](uint32_t end) {
+    uint32_t count = 0;
+    step(end, chain.trail, chain.trail.min, false, &count);
+    return count >= chain.trail.min;
+  };
 
   // Return true iff occurrence j of segment i starts a completion.
   auto complete = [&](auto& self, std::size_t i, std::size_t j) -> bool {
-    if (i + 1 == n) return true;
+    if (i + 1 == n) return trail_ok(occurrences[i][j].end);
     int& memo = next[i][j];
     if (memo != -2) return memo >= 0;
     memo = -1;
@@ -663,28 +696,16 @@ std::vector<Occurrence> MatchChain(const Chain& chain, std::string_view text,
   uint32_t pos = 0;
   const auto& firsts = occurrences[0];
   for (std::size_t j = 0; j < firsts.size() && out.size() < limit; ++j) {
-    if (firsts[j].begin < pos || !complete(complete, 0, j)) continue;
+    if (firsts[j].begin < pos) continue;
+    // Characters the pattern needs before its first segment, then the rest of the chain.
+    uint32_t count = 0;
+    uint32_t begin = step(firsts[j].begin, chain.lead, chain.lead.max, /*backward=*/true, &count);
+    if (count < chain.lead.min || !complete(complete, 0, j)) continue;
     std::size_t k = j;
     for (std::size_t i = 0; i + 1 < n; ++i) k = static_cast<std::size_t>(next[i][k]);
-    uint32_t begin = firsts[j].begin;
-    uint32_t end = occurrences[n - 1][k].end;
-    auto in = [](const Gap& g, UChar32 c) {
-      return c != '\n' && std::binary_search(g.chars.begin(), g.chars.end(), static_cast<char32_t>(c));
-    };
-    for (uint32_t chars = 0; chars < chain.lead.max && begin > pos; ++chars) {
-      auto k2 = static_cast<int32_t>(begin);
-      UChar32 c = 0;
-      U8_PREV(bytes, 0, k2, c);
-      if (!in(chain.lead, c)) break;
-      begin = static_cast<uint32_t>(k2);
-    }
-    for (uint32_t chars = 0; chars < chain.trail.max && end < text.size(); ++chars) {
-      auto k2 = static_cast<int32_t>(end);
-      UChar32 c = 0;
-      U8_NEXT(bytes, k2, size, c);
-      if (!in(chain.trail, c)) break;
-      end = static_cast<uint32_t>(k2);
-    }
+    // Widened as RE2's greedy match would be; the leading characters stop at the previous match.
+    if (begin < pos) begin = pos;
+    const uint32_t end = step(occurrences[n - 1][k].end, chain.trail, chain.trail.max, false, &count);
     out.push_back({begin, end});
     pos = std::max(end, firsts[j].begin + 1);
   }

@@ -48,10 +48,11 @@ struct Gap {
 struct Chain {
   std::vector<std::vector<std::string>> segments;
   std::vector<Gap> gaps;
-  // Characters a match extends over before its first and after its last segment, up to
-  // `max` of them (0: none), as RE2's greedy match would: a leading or trailing repeat
-  // of a positive class beyond its minimum ([0-9]{1,3}% is a digit, '%', and up to two
-  // more digits before them).
+  // Characters a match needs (`min`) and extends over (up to `max`; 0: none) before its
+  // first and after its last segment, as RE2's greedy match would: a leading or trailing
+  // repeat of a class beyond what became literals ([0-9]{1,3}% is a digit, '%', and up
+  // to two more digits before them; 微信号[a-z0-9_-]{5,} needs five such characters
+  // after 微信号).
   Gap lead;
   Gap trail;
 };

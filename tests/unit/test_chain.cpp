@@ -140,7 +140,7 @@ TEST_CASE("chain: the shapes that decompose") {
 
 TEST_CASE("chain: shapes that stay RE2 patterns") {
   for (const char* p : {"[0-9]{4,8}", "a.*b", "[^。]+元", "\\d+[^。]{0,3}\\s*元", "a+b", "(?i)ab", "^开头", "结尾$", "a{2}", "\\b", "ab[^c]{3,}d",
-                        "[^。]{1,5}领取", "(a|b)*", "(a", "a)", "[a", "", "a(?P<n>b)", "x\\pNy", "Σ"}) {
+                        "(a|b)*", "(a", "a)", "[a", "", "a(?P<n>b)", "x\\pNy", "Σ"}) {
     CAPTURE(p);
     CHECK_FALSE(DecomposePattern(p).has_value());
   }
@@ -180,12 +180,20 @@ TEST_CASE("chain: agrees with RE2 on repeated classes, digits and spaces") {
   CheckAgainstRe2("转账[0-9]+次[^。]{0,4}[0-9一二三四五六七八九十]+万", lines);
   CheckAgainstRe2("dian\\s*赞", lines);
   CheckAgainstRe2("[0-9]{2,5}(元|块)?", lines);
+  // A class repeated too often at an end to be literals is counted instead.
+  const std::vector<std::string> ids = {"加我微信号abc12", "微信号ab_1", "微信号：abcdef", "微信号 abcde", "微信abcde12",
+                                        "微信号abc。de", "微信号", "来领取", "请在三天内领取", "领取", "。领取", "一二三四五六领取"};
+  CheckAgainstRe2("(微信|vx)(号)?[:：]?[a-z0-9_-]{5,}", ids);
+  CheckAgainstRe2("[^。]{1,5}领取", ids);
+  CheckAgainstRe2("领取[^。]{2,3}", ids);
+  CheckAgainstRe2("号[^。]{3,4}", ids);
 }
 
 TEST_CASE("chain: a leading or trailing class repeat widens the span as RE2's does") {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"[0-9]{1,3}%的收益", "年化115%的收益"}, {"收益[0-9]+", "收益12345元"}, {"[1-9][0-9]*%", "达到250%以上"},
-      {"收益\\s*[0-9]{2,4}", "收益 123456"}};
+      {"收益\\s*[0-9]{2,4}", "收益 123456"}, {"微信号[a-z0-9_-]{5,}", "加微信号abc_123。"},
+      {"[^。]{1,3}领取", "快来领取"}};
   for (const auto& [pattern, line] : cases) {
     CAPTURE(pattern);
     auto chains = DecomposePattern(pattern);
