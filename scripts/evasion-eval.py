@@ -3,7 +3,10 @@
 (default: ../shared/eval/dev.jsonl) with each kind of tests/tools/evade.py, scan it,
 and compare per-type recall and the benign false-positive rate with the plain text.
 
-Usage: scripts/evasion-eval.py [--build build/release] [--data FILE] [--kinds k1,k2]
+Usage: scripts/evasion-eval.py [--build build/release] [--data FILE | --corpus DIR] [--kinds k1,k2] [--seed N]
+
+--corpus DIR measures a labelled corpus tree (corpus/<label>/*.txt, '# expect:' headers
+win over the directory, header lines are not text) instead of JSON Lines.
 """
 import argparse
 import json
@@ -16,6 +19,29 @@ TYPES = ["task_rebate", "fake_shopping", "impersonation_cs", "fake_investment", 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RULES = os.path.join(ROOT, "rules")
+
+
+HEADER_KEYS = ("expect", "must-hit", "must-not-hit", "min-risk", "max-risk", "note")
+
+
+def corpus_to_jsonl(root, out_path):
+    """Write the corpus tree under `root` as JSON Lines ({"id", "label", "text"})."""
+    with open(out_path, "w", encoding="utf-8") as out:
+        for dirpath, _, files in sorted(os.walk(root)):
+            for name in sorted(files):
+                if not name.endswith(".txt"):
+                    continue
+                path = os.path.join(dirpath, name)
+                label = os.path.basename(dirpath)
+                lines = open(path, encoding="utf-8").read().split("\n")
+                while lines and any(lines[0].startswith(f"# {k}:") for k in HEADER_KEYS):
+                    if lines[0].startswith("# expect:"):
+                        label = lines[0].split(":", 1)[1].strip()
+                    lines.pop(0)
+                if label == "benign":
+                    label = "none"
+                rel = os.path.relpath(path, os.path.dirname(os.path.abspath(root)))
+                out.write(json.dumps({"id": rel, "label": label, "text": "\n".join(lines)}, ensure_ascii=False) + "\n")
 
 
 def scan(binary, path):
@@ -40,12 +66,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build/release"))
     ap.add_argument("--data", default=os.path.join(ROOT, "../shared/eval/dev.jsonl"))
+    ap.add_argument("--corpus", default=None, help="a labelled corpus directory instead of --data")
     ap.add_argument("--kinds", default="traditional,fullwidth,separators,zerowidth,variants,all,homophones")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rules", default=None, help="rule directory (default: rules/)")
     args = ap.parse_args()
     global RULES
     RULES = args.rules or RULES
+    if args.corpus:
+        args.data = os.path.join(tempfile.mkdtemp(prefix="evasion-eval-"), "corpus.jsonl")
+        corpus_to_jsonl(args.corpus, args.data)
     if not os.path.exists(args.data):
         print(f"evasion-eval: no data at {args.data}; nothing to do", file=sys.stderr)
         return 0
