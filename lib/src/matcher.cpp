@@ -92,6 +92,19 @@ std::vector<PatternPiece> SplitPattern(std::string_view pattern) {
 // when normalization removes it), so that a literal written that way is not dead.
 // Classes and escaped characters are left alone. (The shipped rules' gaps such as
 // [^。！？] were tuned on text where ！？ had become !?, which they let through.)
+// Return `lit` as a regex that matches it in POSIX ERE, RE2 and Rust regex alike: only
+// the metacharacters get a backslash (RE2::QuoteMeta also escapes '%', '-', ' ' and the
+// like, which ripgrep rejects in exported patterns).
+std::string EscapeRegex(std::string_view lit) {
+  std::string out;
+  out.reserve(lit.size());
+  for (char c : lit) {
+    if (std::string_view(".[]{}()\\*+?^$|").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 std::string NormalizePatternText(const std::string& pattern, const Normalizer& norm) {
   std::string out;
   out.reserve(pattern.size());
@@ -113,7 +126,7 @@ std::string NormalizePatternText(const std::string& pattern, const Normalizer& n
         // grouped unless one character, so that a quantifier after it keeps its scope
         const auto lead = normalized.empty() ? 0 : static_cast<unsigned char>(normalized[0]);
         const std::size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
-        out += normalized.size() == len ? RE2::QuoteMeta(normalized) : "(?:" + RE2::QuoteMeta(normalized) + ")";
+        out += normalized.size() == len ? EscapeRegex(normalized) : "(?:" + EscapeRegex(normalized) + ")";
       }
     }
   }
@@ -138,8 +151,8 @@ std::string ExpandVariantsInPattern(const std::string& pattern,
       bool replaced = false;
       for (const auto& [word, spellings] : variants) {
         if (word.empty() || word[0] != text[i] || text.compare(i, word.size(), word) != 0) continue;
-        out += "(?:" + RE2::QuoteMeta(word);
-        for (const auto& sp : spellings) out += "|" + RE2::QuoteMeta(sp);
+        out += "(?:" + EscapeRegex(word);
+        for (const auto& sp : spellings) out += "|" + EscapeRegex(sp);
         out += ")";
         i += word.size();
         replaced = true;
@@ -975,23 +988,12 @@ CompiledRules::CompiledRules() : impl_(std::make_unique<Impl>()) {}
 CompiledRules::~CompiledRules() = default;
 
 std::vector<std::string> CompiledRules::AtomPatterns() const {
-  // Keywords are escaped for POSIX ERE, RE2 and Rust regex alike: only the
-  // metacharacters get a backslash (RE2::QuoteMeta also escapes '-', ' ' and the like,
-  // which ripgrep rejects).
-  auto escape = [](std::string_view lit) {
-    std::string out;
-    for (char c : lit) {
-      if (std::string_view(".[]{}()\\*+?^$|").find(c) != std::string_view::npos) out += '\\';
-      out += c;
-    }
-    return out;
-  };
   std::vector<std::string> out;
   for (std::size_t a = 0; a < impl_->atom_source.size(); ++a) {
     if (!impl_->atom_exact[a].empty()) continue;  // homophone keys live in another view
     if (!impl_->atom_exported[a]) continue;       // parts of decomposed patterns
     const bool regex = impl_->atom_pattern[a] >= 0 || impl_->atom_chain[a] >= 0;
-    out.push_back(regex ? std::string(impl_->atom_source[a]) : escape(impl_->atom_literal[a]));
+    out.push_back(regex ? std::string(impl_->atom_source[a]) : EscapeRegex(impl_->atom_literal[a]));
   }
   return out;
 }

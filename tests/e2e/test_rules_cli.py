@@ -1,4 +1,5 @@
 """End-to-end tests of rule loading errors, `lint`, `test` and `rules`."""
+import re
 import unittest
 
 from fstest import SHIPPED_RULES, TEST_RULES, TempDirTest, run
@@ -69,6 +70,15 @@ class ExportTest(unittest.TestCase):
         lines = p.stdout.splitlines()
         self.assertIn("共享屏幕", lines)
         self.assertEqual(len(lines), len(set(lines)))
+
+    def test_exported_patterns_escape_only_metacharacters(self):
+        # ripgrep (Rust regex) rejects escapes such as \% or \: that RE2 accepts; a full-width
+        # ％ in a rule becomes % in the export, not \%.
+        p = run(["rules", "--export-patterns", "--rules", SHIPPED_RULES])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        bad = [l for l in p.stdout.splitlines() if re.search(r"\\[^A-Za-z0-9.\[\](){}*+?|^$\\\-#&~]", l)]
+        self.assertEqual(bad, [])
+        self.assertTrue(any("%" in l for l in p.stdout.splitlines()))
 
     def test_list(self):
         p = run(["rules", "--rules", TEST_RULES])
