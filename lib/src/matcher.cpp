@@ -1407,7 +1407,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       const int a = add_atom(RE2::QuoteMeta(normalized), &normalized, c.keyword_locations[i], c.keywords[i], "");
       if (a >= 0) out->atoms.push_back(a);
       for (const auto& [word, spellings] : variants) {
-        if (normalized.find(word) == std::string::npos) continue;
+        if (c.no_variants || normalized.find(word) == std::string::npos) continue;
         for (const auto& sp : spellings) {
           const std::string expanded = replace_all(normalized, word, sp);
           const int v = add_atom(RE2::QuoteMeta(expanded), &expanded, c.keyword_locations[i], c.keywords[i],
@@ -1420,7 +1420,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       }
     }
     for (std::size_t i = 0; i < c.patterns.size(); ++i) {
-      const std::string expanded = ExpandVariantsInPattern(NormalizePatternText(c.patterns[i], norm), variants);
+      const std::string normalized = NormalizePatternText(c.patterns[i], norm);
+      const std::string expanded = c.no_variants ? normalized : ExpandVariantsInPattern(normalized, variants);
       const int a = add_atom(expanded, nullptr, c.pattern_locations[i], c.patterns[i], "");
       if (a >= 0) out->atoms.push_back(a);
       if (a >= 0 && impl.atom_chain[static_cast<std::size_t>(a)] >= 0 && (c.pinyin || (blanket_pinyin && !c.no_pinyin))) {

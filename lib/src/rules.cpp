@@ -25,9 +25,10 @@ constexpr std::array<std::string_view, 7> kTypeNamesZh = {"刷单返利类",    
 
 const std::set<std::string, std::less<>> kRuleKeys = {"id",      "type",   "description", "weight", "keywords",
                                                       "patterns", "all_of", "any_of",      "n_of",   "within",
-                                                      "unless",  "unless_within", "speaker", "examples", "pinyin"};
+                                                      "unless",  "unless_within", "speaker", "examples", "pinyin",
+                                                      "variants"};
 const std::set<std::string, std::less<>> kConditionKeys = {"keywords", "patterns", "all_of", "any_of", "n_of",
-                                                           "within",   "pinyin"};
+                                                           "within",   "pinyin",   "variants"};
 
 class Parser {
  public:
@@ -228,6 +229,9 @@ class Parser {
     if (node["pinyin"] && !leaf) {
       Error(node["pinyin"], "'pinyin' belongs next to 'keywords'");
     }
+    if (node["variants"] && !leaf) {
+      Error(node["variants"], "'variants' belongs next to 'keywords'");
+    }
     if (!leaf && combos == 0) {
       Error(node, is_rule ? "rule has no condition: give 'keywords', 'patterns', 'all_of', 'any_of' or 'n_of'"
                           : "empty condition: give 'keywords', 'patterns', 'all_of', 'any_of' or 'n_of'");
@@ -247,6 +251,13 @@ class Parser {
         }
         if (c.keywords.empty() && c.patterns.empty()) {
           Error(py, "'pinyin' applies to keywords and patterns; this condition has none");
+        }
+      }
+      if (auto v = node["variants"]) {
+        try {
+          c.no_variants = !v.as<bool>();
+        } catch (const YAML::Exception&) {
+          Error(v, "'variants' is true or false");
         }
       }
       return c;

@@ -11,7 +11,7 @@ namespace {
 
 // Bump when the stored shape changes; the build stamp also keys every entry, so a new
 // build never reads an old build's cache.
-constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kFormatVersion = 5;
 
 }  // namespace
 
@@ -26,7 +26,7 @@ template <>
 struct Fields<Condition> {
   template <class IO, class U>
   static void Apply(IO& io, U& x) {
-    io(x.kind)(x.keywords)(x.keyword_locations)(x.patterns)(x.pattern_locations)(x.pinyin)(x.no_pinyin);
+    io(x.kind)(x.keywords)(x.keyword_locations)(x.patterns)(x.pattern_locations)(x.pinyin)(x.no_pinyin)(x.no_variants);
     io(x.parts)(x.n)(x.within)(x.where);
   }
 };
@@ -86,7 +86,7 @@ namespace {
 
 // Write what a compiled matcher depends on in `c`.
 void MatcherInputs(Writer& w, const Condition& c) {
-  w(c.kind)(c.keywords)(c.patterns)(c.pinyin)(c.no_pinyin)(c.n)(c.within);
+  w(c.kind)(c.keywords)(c.patterns)(c.pinyin)(c.no_pinyin)(c.no_variants)(c.n)(c.within);
   w(static_cast<uint32_t>(c.parts.size()));
   for (const auto& p : c.parts) MatcherInputs(w, p);
 }

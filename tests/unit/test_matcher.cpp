@@ -274,6 +274,19 @@ TEST_CASE("matcher: exceptions take their homophones leniently") {
   CHECK(Fired(*warned, "让你私下交易的") == std::vector<std::string>{"c"});
 }
 
+TEST_CASE("matcher: variants: false keeps keywords and patterns to their own spelling") {
+  const std::string yaml = "variants:\n  words:\n    贷款: [带款, dai款]\nrules:\n" +
+                           RuleYaml("a", "    keywords: [贷款]\n") +
+                           RuleYaml("b", "    keywords: [贷款]\n    variants: false\n") +
+                           RuleYaml("c", "    patterns: ['无抵押贷款']\n    variants: false\n");
+  auto rules = Compile(yaml);
+  CHECK(Fired(*rules, "无抵押贷款") == std::vector<std::string>{"a", "b", "c"});
+  CHECK(Fired(*rules, "无抵押带款") == std::vector<std::string>{"a"});
+  CHECK(Fired(*rules, "无抵押dai款") == std::vector<std::string>{"a"});
+  CHECK_FALSE(ParseRules("rules:\n" + RuleYaml("d", "    keywords: [x]\n    variants: maybe\n"), "t.yaml").ok());
+  CHECK_FALSE(ParseRules("rules:\n" + RuleYaml("e", "    all_of:\n      - keywords: [x]\n    variants: false\n"), "t.yaml").ok());
+}
+
 TEST_CASE("rules: variants file errors") {
   auto r = ParseRules("variants:\n  characters:\n    帐户: 账\n  colours: []\n", "v.yaml");
   CHECK_FALSE(r.ok());

@@ -73,6 +73,8 @@ struct Condition {
   bool pinyin = false;                          // `pinyin: true`: keywords and patterns also match
                                                 // homophones (toneless pinyin)
   bool no_pinyin = false;                       // `pinyin: false`: never, whatever pinyin_min_chars says
+  bool no_variants = false;                     // `variants: false`: not the variant spellings of
+                                                // RuleSet::word_variants either, only as written
   std::vector<Condition> parts;                 // all_of / any_of / n_of
   int n = 0;                                    // n_of: how many parts must occur
   int within = -1;                              // window in characters; -1 = anywhere
