@@ -19,6 +19,38 @@
 
 namespace fraudscan::detail {
 
+std::string LiteralMatcher::Encode(const std::vector<std::string>& literals, const std::vector<char>& positional) {
+  Writer w;
+  w(literals)(positional);
+  return w.payload();
+}
+
+std::size_t LiteralMatcher::EncodedCount(std::string_view encoded) {
+  Reader r(encoded, Reader::PayloadOnly{});
+  uint32_t n = 0;
+  r(n);
+  return n;
+}
+
+bool LiteralMatcher::CompileEncoded(std::string_view encoded, std::string* error,
+                                    const std::filesystem::path& cache_dir) {
+  Reader r(encoded, Reader::PayloadOnly{});
+  if (!cache_dir.empty() && LoadCached(encoded, cache_dir)) {
+    // Matching needs the flags, not the literals: step over those without copying.
+    uint32_t n = 0;
+    r(n);
+    for (std::string_view literal; n > 0; --n) r(literal);
+    r(positional_);
+    r.ExpectEnd();
+    if (positional_.size() != EncodedCount(encoded)) throw SerialError("literal flags do not match the literals");
+    return true;
+  }
+  r(literals_)(positional_);
+  r.ExpectEnd();
+  if (literals_.size() != positional_.size()) throw SerialError("literal flags do not match the literals");
+  return Compile(error, cache_dir);
+}
+
 namespace {
 
 class Re2SetMatcher final : public LiteralMatcher {
@@ -63,7 +95,7 @@ class HyperscanMatcher final : public LiteralMatcher {
     if (literals_.empty()) return true;
     std::filesystem::path cached;
     if (!cache_dir.empty()) {
-      cached = cache_dir / fmt::format("literals-{:016x}.hsdb", Fingerprint());
+      cached = CachePath(cache_dir, Encode(literals_, positional_));
       if (Load(cached)) return true;
     }
     std::vector<const char*> exprs;
@@ -92,17 +124,22 @@ class HyperscanMatcher final : public LiteralMatcher {
     return true;
   }
 
-  // Return a hash of everything the compiled database depends on.
-  uint64_t Fingerprint() const {
-    // One pass over the literals written end to end with their lengths and flags (a
-    // Mix per literal cost ~0.6 ms for tens of thousands of literals at start-up).
-    Writer w;
-    w(literals_)(positional_);
+  // Return where the database for the literals `encoded` stands for is cached: named by
+  // a hash of them (in serial form: one pass, where a Mix per literal cost ~0.6 ms for
+  // tens of thousands of literals at start-up) and of the Hyperscan version.
+  static std::filesystem::path CachePath(const std::filesystem::path& cache_dir, std::string_view encoded) {
     detail::Fingerprint f;
     f.Mix(hs_version());
-    f.Mix(w.payload());
-    return f.value();
+    f.Mix(encoded);
+    return cache_dir / fmt::format("literals-{:016x}.hsdb", f.value());
   }
+
+ protected:
+  bool LoadCached(std::string_view encoded, const std::filesystem::path& cache_dir) override {
+    return Load(CachePath(cache_dir, encoded));
+  }
+
+ public:
 
   bool Load(const std::filesystem::path& path) {
     const MappedFile file(path);

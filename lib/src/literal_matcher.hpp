@@ -48,6 +48,16 @@ class LiteralMatcher {
   // `cache_dir`, an engine whose compiled form can be saved keeps it there (best effort:
   // a cache that cannot be read or written is ignored) and loads it next time.
   virtual bool Compile(std::string* error, const std::filesystem::path& cache_dir) = 0;
+  // Return `literals` and `positional` in serial form (serial.hpp's payload): what a
+  // compiled engine is keyed by in the cache.
+  static std::string Encode(const std::vector<std::string>& literals, const std::vector<char>& positional);
+  // Return the number of literals in `encoded` (Encode's output). Throws SerialError.
+  static std::size_t EncodedCount(std::string_view encoded);
+  // Compile the literals in `encoded` (Encode's output; no Add before): from the cache
+  // when it holds them (then literals() stays empty: only the flags are decoded), else
+  // as Compile does.
+  // Throws SerialError when `encoded` is damaged.
+  bool CompileEncoded(std::string_view encoded, std::string* error, const std::filesystem::path& cache_dir);
   // Append to `*hits` the index of every literal that occurs in `text` (each once, in
   // no particular order), except that literals added with `positions` go to
   // `*occurrences` as (index, end offset), once per occurrence, when the engine
@@ -60,6 +70,9 @@ class LiteralMatcher {
   virtual std::string_view name() const = 0;
 
  protected:
+  // Load the compiled form of the literals `encoded` stands for from `cache_dir`; false
+  // when the engine keeps none or the cache lacks it.
+  virtual bool LoadCached(std::string_view /*encoded*/, const std::filesystem::path& /*cache_dir*/) { return false; }
   std::vector<std::string> literals_;
   std::vector<char> positional_;
 };

@@ -1041,7 +1041,7 @@ bool CompiledRules::Fires(std::size_t rule_index, const NormalizedTranscript& te
 namespace {
 
 // Bump when what Impl::Save stores changes (the build stamp also keys every entry).
-constexpr uint32_t kCompiledFormat = 4;
+constexpr uint32_t kCompiledFormat = 5;
 
 // Return the file of the compiled-matcher cache for `rule_set` compiled with `norm`
 // by `engine` in this build.
@@ -1069,8 +1069,14 @@ std::string CompiledRules::Impl::Save() const {
   // plain data.
   std::vector<std::string> regexes;
   for (const auto& p : patterns) regexes.push_back(p->regex());
-  w(regexes)(homophone_literals != nullptr)(homophone_literals ? homophone_literals->literals() : kNone);
-  w(literals ? literals->literals() : kNone)(literals ? literals->positional() : kNoFlags);
+  // The literal lists in the engines' serial form, which also names their cached
+  // databases: a load finds those without decoding 30,000 strings.
+  using detail::LiteralMatcher;
+  w(regexes)(homophone_literals != nullptr);
+  w(homophone_literals ? LiteralMatcher::Encode(homophone_literals->literals(), homophone_literals->positional())
+                       : LiteralMatcher::Encode(kNone, kNoFlags));
+  w(literals ? LiteralMatcher::Encode(literals->literals(), literals->positional())
+             : LiteralMatcher::Encode(kNone, kNoFlags));
   PlainFields(w, *this);
   return w.Finish();
 }
@@ -1079,18 +1085,16 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
                                const CompileOptions& options) {
   std::vector<std::string> regexes;
   bool has_homophones = false;
-  std::vector<std::string> homophone_list;
-  std::vector<std::string> literal_list;
-  std::vector<char> positional;
+  std::string_view homophone_list;  // LiteralMatcher::Encode's form, in `bytes`
+  std::string_view literal_list;
   std::size_t literal_count = 0;
   try {
     detail::Reader r(bytes);
     uint32_t format = 0;
     r(format);
     if (format != kCompiledFormat) return false;
-    r(regexes)(has_homophones)(homophone_list)(literal_list)(positional);
-    if (positional.size() != literal_list.size()) return false;
-    literal_count = literal_list.size();  // the lists move into the engines below
+    r(regexes)(has_homophones)(homophone_list)(literal_list);
+    literal_count = detail::LiteralMatcher::EncodedCount(literal_list);
 
     // The literal databases are loaded on a second thread while this one reads the
     // rest: they take about as long as each other.
@@ -1100,17 +1104,14 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
         std::string error;
         if (has_homophones) {
           homophone_literals = detail::MakeLiteralMatcher(options.engine);
-          std::vector<char> flags(homophone_list.size(), 0);
-          homophone_literals->AddAll(std::move(homophone_list), std::move(flags));
-          if (!homophone_literals->Compile(&error, options.cache_dir)) return;
+          if (!homophone_literals->CompileEncoded(homophone_list, &error, options.cache_dir)) return;
         }
-        if (!literal_list.empty()) {
+        if (literal_count > 0) {
           literals = detail::MakeLiteralMatcher(options.engine);
-          literals->AddAll(std::move(literal_list), std::move(positional));
-          if (!literals->Compile(&error, options.cache_dir)) return;
+          if (!literals->CompileEncoded(literal_list, &error, options.cache_dir)) return;
         }
         rebuilt = true;
-      } catch (const std::exception&) {  // bad_alloc: a miss like any other
+      } catch (const std::exception&) {  // SerialError, bad_alloc: a miss like any other
       }
     });
     bool read = false;

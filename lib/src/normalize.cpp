@@ -181,6 +181,9 @@ Normalizer::Normalizer(const NormalizerOptions& options)
       pool_ += mapped;
     }
   }
+  for (char32_t cp = 0x4000; cp < 0xA000; ++cp) {
+    if (bmp_[cp].kind == kIdentity) plain_cjk_[(cp - 0x4000) >> 6] |= uint64_t{1} << ((cp - 0x4000) & 63);
+  }
   // Homophones: the smallest BMP code point of each syllable represents it.
   std::vector<uint32_t> representative(sizeof(kSyllables) / sizeof(kSyllables[0]), 0);
   for (const auto& p : kPinyin) {
@@ -233,8 +236,8 @@ void Normalizer::Append(std::string_view source, std::size_t source_offset, Norm
     if (pending.empty() && s[i] >= 0xE4 && s[i] <= 0xE9) {
       int32_t j = i;
       while (j + 2 < len && s[j] >= 0xE4 && s[j] <= 0xE9 && (s[j + 1] & 0xC0) == 0x80 && (s[j + 2] & 0xC0) == 0x80) {
-        const char32_t cp = ((s[j] & 0x0Fu) << 12) | ((s[j + 1] & 0x3Fu) << 6) | (s[j + 2] & 0x3Fu);
-        if (bmp_[cp].kind != kIdentity) break;
+        const uint32_t x = (((s[j] & 0x0Fu) << 12) | ((s[j + 1] & 0x3Fu) << 6) | (s[j + 2] & 0x3Fu)) - 0x4000;
+        if (((plain_cjk_[x >> 6] >> (x & 63)) & 1) == 0) break;
         j += 3;
       }
       if (j > i) {
