@@ -391,6 +391,25 @@ Item ZeroGap() {
   return it;
 }
 
+// Return `items` with adjacent literal sets made one (their product), or, when that
+// would be too many literals, left as segments with no gap between them.
+std::vector<Item> MergeLiteralSets(std::vector<Item> items) {
+  std::vector<Item> merged;
+  for (Item& it : items) {
+    if (!it.is_gap && !merged.empty() && !merged.back().is_gap) {
+      std::vector<std::string> next;
+      if (Product(merged.back().literals, it.literals, &next)) {
+        merged.back().literals = std::move(next);
+        merged.back().class_chars.clear();
+        continue;
+      }
+      merged.push_back(ZeroGap());
+    }
+    merged.push_back(std::move(it));
+  }
+  return merged;
+}
+
 // Turn `seq`, one choice of a branch's items, into a chain; false when it is outside
 // the subset.
 bool BuildChain(std::vector<Item> seq, Chain* chain) {
@@ -432,20 +451,7 @@ bool BuildChain(std::vector<Item> seq, Chain* chain) {
       items.push_back(std::move(lits));
     }
   }
-  // Adjacent literal sets are one segment (their product), or, when that would be too
-  // many literals, segments with no gap between them.
-  std::vector<Item> merged;
-  for (Item& it : items) {
-    if (!it.is_gap && !merged.empty() && !merged.back().is_gap) {
-      std::vector<std::string> next;
-      if (Product(merged.back().literals, it.literals, &next)) {
-        merged.back().literals = std::move(next);
-        continue;
-      }
-      merged.push_back(ZeroGap());
-    }
-    merged.push_back(std::move(it));
-  }
+  const std::vector<Item> merged = MergeLiteralSets(std::move(items));
   std::optional<Gap> pending;
   for (const Item& it : merged) {
     if (it.is_gap) {
@@ -487,20 +493,7 @@ bool BuildChain(std::vector<Item> seq, Chain* chain) {
 // Turn one branch's items into chains (appended to `out`); false when the branch is
 // outside the subset.
 bool BuildChains(std::vector<Item> items, std::vector<Chain>* out) {
-  // Adjacent literal sets are one segment: their product (or, when too large, left
-  // apart for BuildChain).
-  std::vector<Item> merged;
-  for (Item& it : items) {
-    if (!it.is_gap && !merged.empty() && !merged.back().is_gap) {
-      std::vector<std::string> next;
-      if (Product(merged.back().literals, it.literals, &next)) {
-        merged.back().literals = std::move(next);
-        merged.back().class_chars.clear();
-        continue;
-      }
-    }
-    merged.push_back(std::move(it));
-  }
+  std::vector<Item> merged = MergeLiteralSets(std::move(items));
   // A segment that may be empty gives two alternatives: with it, and without it.
   std::vector<std::size_t> optional;
   for (std::size_t i = 0; i < merged.size(); ++i) {
