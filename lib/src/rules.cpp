@@ -211,7 +211,7 @@ class Parser {
         const auto key = kv.first.Scalar();
         if (!kConditionKeys.contains(key)) {
           Error(kv.first, fmt::format("unknown condition key '{}' (expected one of keywords, patterns, all_of, "
-                                      "any_of, n_of, within)",
+                                      "any_of, n_of, within, pinyin, variants)",
                                       key));
         }
       }
