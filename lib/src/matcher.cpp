@@ -1313,10 +1313,12 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     }
     return s;
   };
-  // Add a homophone atom for keyword `normalized`: its key in the homophone view.
+  // Add a homophone atom for keyword `normalized`: its key in the homophone view. One
+  // atom a keyword, not a key: 包裹 and 包过 share a key, and a homophone is judged
+  // against its own keyword (保裹 is one character from 包裹, two from 包过).
   auto add_homophone = [&](const std::string& normalized, const std::string& shown, bool lenient) -> int {
     const std::string key = norm.HomophoneKey(normalized);
-    const std::string id = (lenient ? "\x01homophone-lenient:" : "\x01homophone:") + key;
+    const std::string id = (lenient ? "\x01homophone-lenient:" : "\x01homophone:") + key + '\x01' + normalized;
     if (auto it = atom_index.find(id); it != atom_index.end()) return it->second;
     if (!impl.homophone_literals) {
       impl.homophone_literals = detail::MakeLiteralMatcher(options.engine);

@@ -191,6 +191,17 @@ TEST_CASE("matcher: pinyin keywords match homophones and say so") {
   for (const auto& h : Hits(*rules, "请您打开共享屏幕")) CHECK_FALSE(h.homophone);
 }
 
+TEST_CASE("matcher: keywords that sound alike each judge their own homophones") {
+  // 包过 and 包裹 have one homophone key; 保裹 is one character from 包裹, two from 包过.
+  auto rules = Compile("rules:\n" + RuleYaml("a", "    keywords: [包过]\n    pinyin: true\n") +
+                       RuleYaml("b", "    keywords: [包裹]\n    pinyin: true\n"));
+  auto hits = Hits(*rules, "您的保裹丢了");
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].rule->id == "b");
+  CHECK(rules->AtomNote(hits[0].parts[0].atom) == "homophone of 包裹");
+  CHECK(Fired(*rules, "考试保过") == std::vector<std::string>{"a"});
+}
+
 TEST_CASE("matcher: a homophone is never a dictionary word nor part of one") {
   auto rules = Compile("rules:\n" + RuleYaml("p", "    keywords: [某音]\n    pinyin: true\n") +
                        RuleYaml("q", "    keywords: [客服]\n    pinyin: true\n"));
