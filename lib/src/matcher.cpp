@@ -44,19 +44,35 @@ struct NodeMatch {
   std::vector<Span> parts;
 };
 
-// A piece of a regex: a run of its text outside character classes and escapes
-// (`plain`, where pattern rewriting applies), or a class or an escape, kept as written.
-struct PatternPiece {
-  std::string_view text;
-  bool plain;
-};
+// Return `lit` as a regex that matches it in POSIX ERE, RE2 and Rust regex alike: only
+// the metacharacters get a backslash (RE2::QuoteMeta also escapes '%', '-', ' ' and the
+// like, which ripgrep rejects in exported patterns).
+std::string EscapeRegex(std::string_view lit) {
+  std::string out;
+  out.reserve(lit.size());
+  for (char c : lit) {
+    if (std::string_view(".[]{}()\\*+?^$|").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
 
-// Return `pattern` cut into pieces, in order (they concatenate to `pattern`).
-std::vector<PatternPiece> SplitPattern(std::string_view pattern) {
-  std::vector<PatternPiece> pieces;
+// Return `pattern` with each run of its text outside character classes and escapes
+// replaced by what `rewrite(run, &out)` appends; classes and escapes stay as written.
+template <class Rewrite>
+std::string RewritePlainText(std::string_view pattern, Rewrite rewrite) {
+  std::string out;
+  out.reserve(pattern.size());
   std::size_t start = 0;
   auto cut = [&](std::size_t at, bool plain) {  // the piece [start, at)
-    if (at > start) pieces.push_back({pattern.substr(start, at - start), plain});
+    if (at > start) {
+      const std::string_view piece = pattern.substr(start, at - start);
+      if (plain) {
+        rewrite(piece, &out);
+      } else {
+        out += piece;
+      }
+    }
     start = at;
   };
   auto next_char = [&](std::size_t i) {  // past the (UTF-8) character at i
@@ -83,7 +99,7 @@ std::vector<PatternPiece> SplitPattern(std::string_view pattern) {
     }
   }
   cut(pattern.size(), !in_class);
-  return pieces;
+  return out;
 }
 
 // Return `pattern` written for normalized text: outside character classes, every
@@ -92,28 +108,8 @@ std::vector<PatternPiece> SplitPattern(std::string_view pattern) {
 // when normalization removes it), so that a literal written that way is not dead.
 // Classes and escaped characters are left alone. (The shipped rules' gaps such as
 // [^。！？] were tuned on text where ！？ had become !?, which they let through.)
-// Return `lit` as a regex that matches it in POSIX ERE, RE2 and Rust regex alike: only
-// the metacharacters get a backslash (RE2::QuoteMeta also escapes '%', '-', ' ' and the
-// like, which ripgrep rejects in exported patterns).
-std::string EscapeRegex(std::string_view lit) {
-  std::string out;
-  out.reserve(lit.size());
-  for (char c : lit) {
-    if (std::string_view(".[]{}()\\*+?^$|").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 std::string NormalizePatternText(const std::string& pattern, const Normalizer& norm) {
-  std::string out;
-  out.reserve(pattern.size());
-  for (const PatternPiece& piece : SplitPattern(pattern)) {
-    const std::string_view text = piece.text;
-    if (!piece.plain) {
-      out += text;
-      continue;
-    }
+  return RewritePlainText(pattern, [&](std::string_view text, std::string* out) {
     for (std::size_t i = 0; i < text.size();) {
       std::size_t n = 1;
       while (i + n < text.size() && (static_cast<unsigned char>(text[i + n]) & 0xC0) == 0x80) ++n;
@@ -121,16 +117,15 @@ std::string NormalizePatternText(const std::string& pattern, const Normalizer& n
       i += n;
       const std::string normalized = static_cast<unsigned char>(ch[0]) < 0x80 ? ch : norm.Normalize(ch);
       if (normalized == ch) {
-        out += ch;
+        *out += ch;
       } else {
         // grouped unless one character, so that a quantifier after it keeps its scope
         const auto lead = normalized.empty() ? 0 : static_cast<unsigned char>(normalized[0]);
         const std::size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
-        out += normalized.size() == len ? EscapeRegex(normalized) : "(?:" + EscapeRegex(normalized) + ")";
+        *out += normalized.size() == len ? EscapeRegex(normalized) : "(?:" + EscapeRegex(normalized) + ")";
       }
     }
-  }
-  return out;
+  });
 }
 
 // Return `pattern` with every occurrence of a variant word outside character classes
@@ -139,29 +134,21 @@ std::string NormalizePatternText(const std::string& pattern, const Normalizer& n
 std::string ExpandVariantsInPattern(const std::string& pattern,
                                     const std::vector<std::pair<std::string, std::vector<std::string>>>& variants) {
   if (variants.empty()) return pattern;
-  std::string out;
-  out.reserve(pattern.size());
-  for (const PatternPiece& piece : SplitPattern(pattern)) {
-    const std::string_view text = piece.text;
-    if (!piece.plain) {
-      out += text;
-      continue;
-    }
+  return RewritePlainText(pattern, [&](std::string_view text, std::string* out) {
     for (std::size_t i = 0; i < text.size();) {
       bool replaced = false;
       for (const auto& [word, spellings] : variants) {
         if (word.empty() || word[0] != text[i] || text.compare(i, word.size(), word) != 0) continue;
-        out += "(?:" + EscapeRegex(word);
-        for (const auto& sp : spellings) out += "|" + EscapeRegex(sp);
-        out += ")";
+        *out += "(?:" + EscapeRegex(word);
+        for (const auto& sp : spellings) *out += "|" + EscapeRegex(sp);
+        *out += ")";
         i += word.size();
         replaced = true;
         break;
       }
-      if (!replaced) out += text[i++];
+      if (!replaced) *out += text[i++];
     }
-  }
-  return out;
+  });
 }
 
 // Return the number of Han characters (3-byte UTF-8 sequences in the CJK blocks) in `s`.
