@@ -29,16 +29,6 @@ class LiteralMatcher {
     positional_.push_back(positions ? 1 : 0);
     return static_cast<int>(literals_.size() - 1);
   }
-  // Add every literal of `literals` at once, `positional[i]` saying whether literal i
-  // has `positions`. REQUIRES: the sizes are equal.
-  void AddAll(std::vector<std::string> literals, std::vector<char> positional) {
-    if (literals_.empty()) {
-      literals_ = std::move(literals);
-      positional_ = std::move(positional);
-      return;
-    }
-    for (std::size_t i = 0; i < literals.size(); ++i) Add(literals[i], positional[i] != 0);
-  }
   // The literals added, in order, and whether each was added with `positions`.
   const std::vector<std::string>& literals() const { return literals_; }
   const std::vector<char>& positional() const { return positional_; }

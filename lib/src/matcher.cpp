@@ -1028,7 +1028,7 @@ bool CompiledRules::Fires(std::size_t rule_index, const NormalizedTranscript& te
 namespace {
 
 // Bump when what Impl::Save stores changes (the build stamp also keys every entry).
-constexpr uint32_t kCompiledFormat = 5;
+constexpr uint32_t kCompiledFormat = 6;
 
 // Return the file of the compiled-matcher cache for `rule_set` compiled with `norm`
 // by `engine` in this build.
@@ -1048,8 +1048,6 @@ std::filesystem::path CompiledCachePath(const std::filesystem::path& dir, const 
 }  // namespace
 
 std::string CompiledRules::Impl::Save() const {
-  static const std::vector<std::string> kNone;
-  static const std::vector<char> kNoFlags;
   detail::Writer w;
   w(kCompiledFormat);
   // First what the second thread of Load() rebuilds (with the literals), then the
@@ -1057,13 +1055,13 @@ std::string CompiledRules::Impl::Save() const {
   std::vector<std::string> regexes;
   for (const auto& p : patterns) regexes.push_back(p->regex());
   // The literal lists in the engines' serial form, which also names their cached
-  // databases: a load finds those without decoding 30,000 strings.
-  using detail::LiteralMatcher;
-  w(regexes)(homophone_literals != nullptr);
-  w(homophone_literals ? LiteralMatcher::Encode(homophone_literals->literals(), homophone_literals->positional())
-                       : LiteralMatcher::Encode(kNone, kNoFlags));
-  w(literals ? LiteralMatcher::Encode(literals->literals(), literals->positional())
-             : LiteralMatcher::Encode(kNone, kNoFlags));
+  // databases: a load finds those without decoding 30,000 strings. No engine, no
+  // literals (an engine is made for the first literal).
+  auto encode = [](const std::unique_ptr<detail::LiteralMatcher>& m) {
+    return m ? detail::LiteralMatcher::Encode(m->literals(), m->positional())
+             : detail::LiteralMatcher::Encode({}, {});
+  };
+  w(regexes)(encode(homophone_literals))(encode(literals));
   PlainFields(w, *this);
   return w.Finish();
 }
@@ -1071,7 +1069,6 @@ std::string CompiledRules::Impl::Save() const {
 bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, const Normalizer& normalizer,
                                const CompileOptions& options) {
   std::vector<std::string> regexes;
-  bool has_homophones = false;
   std::string_view homophone_list;  // LiteralMatcher::Encode's form, in `bytes`
   std::string_view literal_list;
   std::size_t literal_count = 0;
@@ -1080,7 +1077,8 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
     uint32_t format = 0;
     r(format);
     if (format != kCompiledFormat) return false;
-    r(regexes)(has_homophones)(homophone_list)(literal_list);
+    r(regexes)(homophone_list)(literal_list);
+    const bool has_homophones = detail::LiteralMatcher::EncodedCount(homophone_list) > 0;
     literal_count = detail::LiteralMatcher::EncodedCount(literal_list);
 
     // The literal databases are loaded on a second thread while this one reads the
@@ -1481,6 +1479,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   const bool literals_ok = impl.literal_entries.empty() || impl.literals->Compile(&literals_error, options.cache_dir);
   if (homophone_compile.joinable()) homophone_compile.join();
   if (impl.literal_entries.empty()) impl.literals.reset();
+  // Twins whose parts are all exact literals make an engine with nothing in it.
+  if (impl.homophone_literals && impl.homophone_literals->literals().empty()) impl.homophone_literals.reset();
   if (!homophones_ok) {
     result.diagnostics.push_back({Diagnostic::Severity::error, {}, "cannot compile the homophone keywords: " + homophone_error});
   }
