@@ -73,23 +73,23 @@ def main():
     args = ap.parse_args()
     global RULES
     RULES = args.rules or RULES
-    if args.corpus:
-        args.data = os.path.join(tempfile.mkdtemp(prefix="evasion-eval-"), "corpus.jsonl")
-        corpus_to_jsonl(args.corpus, args.data)
-    if not os.path.exists(args.data):
-        print(f"evasion-eval: no data at {args.data}; nothing to do", file=sys.stderr)
-        return 0
-    binary = os.path.join(args.build, "fraudscan")
-    tables = os.path.join(args.build, "lib/generated/unitables.inc")
-    gold = {}
-    with open(args.data, encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            gold[str(r["id"])] = r.get("label", "")
-    base_recall, base_fpr = measure(gold, scan(binary, args.data))
-    print(f"{'kind':<12}" + "".join(f"{t[:12]:>14}" for t in TYPES) + f"{'benign FPR':>12}{'max drop':>10}")
-    print(f"{'plain':<12}" + "".join(f"{base_recall[t]:>14.4f}" for t in TYPES) + f"{base_fpr:>12.4f}{'':>10}")
     with tempfile.TemporaryDirectory() as tmp:
+        if args.corpus:
+            args.data = os.path.join(tmp, "corpus.jsonl")
+            corpus_to_jsonl(args.corpus, args.data)
+        if not os.path.exists(args.data):
+            print(f"evasion-eval: no data at {args.data}; nothing to do", file=sys.stderr)
+            return 0
+        binary = os.path.join(args.build, "fraudscan")
+        tables = os.path.join(args.build, "lib/generated/unitables.inc")
+        gold = {}
+        with open(args.data, encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                gold[str(r["id"])] = r.get("label", "")
+        base_recall, base_fpr = measure(gold, scan(binary, args.data))
+        print(f"{'kind':<12}" + "".join(f"{t[:12]:>14}" for t in TYPES) + f"{'benign FPR':>12}{'max drop':>10}")
+        print(f"{'plain':<12}" + "".join(f"{base_recall[t]:>14.4f}" for t in TYPES) + f"{base_fpr:>12.4f}{'':>10}")
         for kind in args.kinds.split(","):
             out = os.path.join(tmp, kind + ".jsonl")
             subprocess.run([sys.executable, os.path.join(ROOT, "tests/tools/evade.py"), "--kind", kind, "--seed",
