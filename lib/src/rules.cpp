@@ -1,13 +1,14 @@
 #include "fraudscan/rules.hpp"
 
 #include "rules_cache.hpp"
+#include "yaml.hpp"
 
 #include <fmt/format.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -30,11 +31,13 @@ const std::set<std::string, std::less<>> kRuleKeys = {"id",      "type",   "desc
 const std::set<std::string, std::less<>> kConditionKeys = {"keywords", "patterns", "all_of", "any_of", "n_of",
                                                            "within",   "pinyin",   "variants"};
 
+using detail::YamlNode;
+
 class Parser {
  public:
   Parser(std::string file, std::vector<Diagnostic>* diags) : file_(std::move(file)), diags_(diags) {}
 
-  void ParseDocument(const YAML::Node& root, RuleSet* set) {
+  void ParseDocument(const YamlNode& root, RuleSet* set) {
     std::vector<Rule>* out = &set->rules;
     if (!root || root.IsNull()) {
       Warn(root, "empty rule file");
@@ -44,14 +47,14 @@ class Parser {
       Error(root, "a rule file is a mapping with a 'rules:' list");
       return;
     }
-    for (const auto& kv : root) {
-      const auto key = kv.first.as<std::string>();
+    for (const auto& kv : root.pairs()) {
+      const std::string& key = kv.first.Scalar();
       if (key != "rules" && key != "variants") {
         Error(kv.first, fmt::format("unknown top-level key '{}' (expected 'rules' or 'variants')", key));
       }
     }
     if (auto v = root["variants"]) ParseVariants(v, set);
-    const YAML::Node rules = root["rules"];
+    const YamlNode rules = root["rules"];
     if (!rules) {
       if (!root["variants"]) Error(root, "missing 'rules:' list");
       return;
@@ -60,26 +63,26 @@ class Parser {
       Error(rules, "'rules' must be a list of rules");
       return;
     }
-    for (const auto& node : rules) {
+    for (const auto& node : rules.items()) {
       std::size_t before = ErrorCount();
       Rule rule = ParseRule(node);
       if (ErrorCount() == before) out->push_back(std::move(rule));
     }
   }
 
-  void ParseVariants(const YAML::Node& node, RuleSet* set) {
+  void ParseVariants(const YamlNode& node, RuleSet* set) {
     if (!node.IsMap()) {
       Error(node, "'variants' is a mapping with 'characters' and/or 'words'");
       return;
     }
-    for (const auto& kv : node) {
-      const auto key = kv.first.Scalar();
+    for (const auto& kv : node.pairs()) {
+      const std::string& key = kv.first.Scalar();
       if (key == "characters") {
         if (!kv.second.IsMap()) {
           Error(kv.second, "'characters' maps one character to another (帐: 账)");
           continue;
         }
-        for (const auto& c : kv.second) {
+        for (const auto& c : kv.second.pairs()) {
           const std::u32string from = ToU32(c.first.Scalar()), to = ToU32(c.second.IsScalar() ? c.second.Scalar() : "");
           if (from.size() != 1 || to.size() != 1) {
             Error(c.first, fmt::format("character variant '{}' -> '{}' must map one character to one character",
@@ -93,7 +96,7 @@ class Parser {
           Error(kv.second, "'words' maps a word to its other spellings (微信: [薇信, vx])");
           continue;
         }
-        for (const auto& w : kv.second) {
+        for (const auto& w : kv.second.pairs()) {
           WordVariant v;
           v.word = w.first.Scalar();
           v.where = Where(w.first);
@@ -131,15 +134,11 @@ class Parser {
     return out;
   }
 
-  SourceLocation Where(const YAML::Node& node) const {
-    const YAML::Mark m = node.Mark();
-    if (m.is_null()) return {file_, 0, 0};
-    return {file_, m.line + 1, m.column + 1};
-  }
-  void Error(const YAML::Node& node, std::string message) {
+  SourceLocation Where(const YamlNode& node) const { return {file_, node.line(), node.column()}; }
+  void Error(const YamlNode& node, std::string message) {
     diags_->push_back({Diagnostic::Severity::error, Where(node), std::move(message)});
   }
-  void Warn(const YAML::Node& node, std::string message) {
+  void Warn(const YamlNode& node, std::string message) {
     diags_->push_back({Diagnostic::Severity::warning, Where(node), std::move(message)});
   }
 
@@ -150,7 +149,7 @@ class Parser {
     }));
   }
 
-  bool Scalar(const YAML::Node& node, const char* what, std::string* out) {
+  bool Scalar(const YamlNode& node, const char* what, std::string* out) {
     if (!node.IsScalar()) {
       Error(node, fmt::format("'{}' must be a single value", what));
       return false;
@@ -159,24 +158,23 @@ class Parser {
     return true;
   }
 
-  bool Int(const YAML::Node& node, const char* what, int min, int* out) {
-    try {
-      int v = node.as<int>();
-      if (v < min) {
-        Error(node, fmt::format("'{}' must be at least {}", what, min));
-        return false;
-      }
-      *out = v;
-      return true;
-    } catch (const YAML::Exception&) {
+  bool Int(const YamlNode& node, const char* what, int min, int* out) {
+    const std::optional<long long> v = node.AsInt();
+    if (!v || *v > std::numeric_limits<int>::max() || *v < std::numeric_limits<int>::min()) {
       Error(node, fmt::format("'{}' must be a whole number", what));
       return false;
     }
+    if (*v < min) {
+      Error(node, fmt::format("'{}' must be at least {}", what, min));
+      return false;
+    }
+    *out = static_cast<int>(*v);
+    return true;
   }
 
-  void StringList(const YAML::Node& node, const char* what, std::vector<std::string>* out,
+  void StringList(const YamlNode& node, const char* what, std::vector<std::string>* out,
                   std::vector<SourceLocation>* locations) {
-    auto add = [&](const YAML::Node& item) {
+    auto add = [&](const YamlNode& item) {
       if (!item.IsScalar()) {
         Error(item, fmt::format("each entry of '{}' must be a string", what));
         return;
@@ -192,14 +190,14 @@ class Parser {
       add(node);
     } else if (node.IsSequence()) {
       if (node.size() == 0) Error(node, fmt::format("'{}' is empty", what));
-      for (const auto& item : node) add(item);
+      for (const auto& item : node.items()) add(item);
     } else {
       Error(node, fmt::format("'{}' must be a list of strings", what));
     }
   }
 
   // Parse the condition keys of `node` (a rule or a condition mapping).
-  Condition ParseCondition(const YAML::Node& node, bool is_rule) {
+  Condition ParseCondition(const YamlNode& node, bool is_rule) {
     Condition c;
     c.where = Where(node);
     if (!node.IsMap()) {
@@ -207,7 +205,7 @@ class Parser {
       return c;
     }
     if (!is_rule) {
-      for (const auto& kv : node) {
+      for (const auto& kv : node.pairs()) {
         const auto key = kv.first.Scalar();
         if (!kConditionKeys.contains(key)) {
           Error(kv.first, fmt::format("unknown condition key '{}' (expected one of keywords, patterns, all_of, "
@@ -243,10 +241,10 @@ class Parser {
       if (auto p = node["patterns"]) StringList(p, "patterns", &c.patterns, &c.pattern_locations);
       if (node["within"]) Error(node["within"], "'within' applies to 'all_of' and 'n_of' only");
       if (auto py = node["pinyin"]) {
-        try {
-          c.pinyin = py.as<bool>();
+        if (const std::optional<bool> b = py.AsBool()) {
+          c.pinyin = *b;
           c.no_pinyin = !c.pinyin;
-        } catch (const YAML::Exception&) {
+        } else {
           Error(py, "'pinyin' is true or false");
         }
         if (c.keywords.empty() && c.patterns.empty()) {
@@ -254,15 +252,15 @@ class Parser {
         }
       }
       if (auto v = node["variants"]) {
-        try {
-          c.no_variants = !v.as<bool>();
-        } catch (const YAML::Exception&) {
+        if (const std::optional<bool> b = v.AsBool()) {
+          c.no_variants = !*b;
+        } else {
           Error(v, "'variants' is true or false");
         }
       }
       return c;
     }
-    YAML::Node list;
+    YamlNode list;
     if (auto a = node["all_of"]) {
       c.kind = Condition::Kind::all_of;
       list = a;
@@ -271,12 +269,12 @@ class Parser {
       list = o;
     } else {
       c.kind = Condition::Kind::n_of;
-      YAML::Node n_of = node["n_of"];
+      YamlNode n_of = node["n_of"];
       if (!n_of.IsMap() || !n_of["n"] || !n_of["of"]) {
         Error(n_of, "'n_of' is a mapping {n: N, of: [conditions]}");
         return c;
       }
-      for (const auto& kv : n_of) {
+      for (const auto& kv : n_of.pairs()) {
         if (kv.first.Scalar() != "n" && kv.first.Scalar() != "of") {
           Error(kv.first, fmt::format("unknown key '{}' in 'n_of' (expected n, of)", kv.first.Scalar()));
         }
@@ -288,7 +286,7 @@ class Parser {
       Error(list, "a combination needs a non-empty list of conditions");
       return c;
     }
-    for (const auto& part : list) c.parts.push_back(ParseCondition(part, false));
+    for (const auto& part : list.items()) c.parts.push_back(ParseCondition(part, false));
     if (c.kind == Condition::Kind::n_of && c.n > static_cast<int>(c.parts.size())) {
       Error(node["n_of"]["n"], fmt::format("n = {} but only {} conditions are listed", c.n, c.parts.size()));
     }
@@ -302,15 +300,15 @@ class Parser {
     return c;
   }
 
-  Rule ParseRule(const YAML::Node& node) {
+  Rule ParseRule(const YamlNode& node) {
     Rule r;
     r.where = Where(node);
     if (!node.IsMap()) {
       Error(node, "each rule is a mapping (id, type, description, weight, a condition, examples)");
       return r;
     }
-    for (const auto& kv : node) {
-      const auto key = kv.first.Scalar();
+    for (const auto& kv : node.pairs()) {
+      const std::string& key = kv.first.Scalar();
       if (!kRuleKeys.contains(key)) Error(kv.first, fmt::format("unknown rule field '{}'", key));
     }
     if (auto id = node["id"]) {
@@ -343,10 +341,10 @@ class Parser {
       Error(node, fmt::format("rule '{}' has no 'description'", r.id));
     }
     if (auto w = node["weight"]) {
-      try {
-        r.weight = w.as<double>();
+      if (const std::optional<double> weight = w.AsDouble()) {
+        r.weight = *weight;
         if (!(r.weight > 0 && r.weight <= 1)) Error(w, fmt::format("weight {} is outside (0, 1]", w.Scalar()));
-      } catch (const YAML::Exception&) {
+      } else {
         Error(w, "'weight' must be a number in (0, 1]");
       }
     } else {
@@ -367,8 +365,8 @@ class Parser {
       if (!ex.IsMap()) {
         Error(ex, "'examples' is a mapping with 'match' and 'no_match' lists");
       } else {
-        for (const auto& kv : ex) {
-          const auto key = kv.first.Scalar();
+        for (const auto& kv : ex.pairs()) {
+          const std::string& key = kv.first.Scalar();
           if (key != "match" && key != "no_match") {
             Error(kv.first, fmt::format("unknown key '{}' in 'examples' (expected match, no_match)", key));
             continue;
@@ -378,7 +376,7 @@ class Parser {
             Error(kv.second, fmt::format("'{}' must be a list of texts", key));
             continue;
           }
-          for (const auto& item : kv.second) {
+          for (const auto& item : kv.second.items()) {
             if (!item.IsScalar()) {
               Error(item, "an example is a string");
               continue;
@@ -404,42 +402,15 @@ class Parser {
   std::vector<Diagnostic>* diags_;
 };
 
-// A rule file read by yaml-cpp: its document, or the syntax error that stopped it.
-struct YamlFile {
-  YAML::Node root;
-  std::optional<Diagnostic> error;
-};
-
-// Return `yaml` parsed. Thread-safe: yaml-cpp documents share no state.
-YamlFile LoadYaml(std::string_view yaml, const std::string& file_name) {
-  YamlFile out;
-  try {
-    out.root = YAML::Load(std::string(yaml));
-  } catch (const YAML::ParserException& e) {
-    out.error = Diagnostic{Diagnostic::Severity::error,
-                           {file_name, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1},
-                           "YAML syntax: " + e.msg};
-  } catch (const YAML::Exception& e) {
-    out.error = Diagnostic{Diagnostic::Severity::error, {file_name, 0, 0}, std::string("YAML: ") + e.what()};
-  }
-  return out;
-}
-
-// Check the schema of `file` and add its rules and variants to `*result`.
-void ParseInto(const YamlFile& file, const std::string& file_name, LoadResult* result) {
+// Check the schema of `file` (ParseYaml's) and add its rules and variants to `*result`.
+void ParseInto(const detail::YamlDocument& file, const std::string& file_name, LoadResult* result) {
   if (file.error) {
-    result->diagnostics.push_back(*file.error);
+    result->diagnostics.push_back(
+        {Diagnostic::Severity::error, {file_name, file.error->line, file.error->column}, "YAML syntax: " + file.error->message});
     return;
   }
   Parser parser(file_name, &result->diagnostics);
-  try {
-    parser.ParseDocument(file.root, &result->rule_set);
-  } catch (const YAML::Exception& e) {
-    result->diagnostics.push_back({Diagnostic::Severity::error,
-                                   {file_name, e.mark.is_null() ? 0 : e.mark.line + 1,
-                                    e.mark.is_null() ? 0 : e.mark.column + 1},
-                                   e.msg});
-  }
+  parser.ParseDocument(file.root(), &result->rule_set);
 }
 
 void CheckDuplicateIds(LoadResult* result) {
@@ -516,7 +487,7 @@ bool LoadResult::ok() const {
 LoadResult ParseRules(std::string_view yaml, const std::string& file_name) {
   LoadResult result;
   result.rule_set.files.push_back(file_name);
-  ParseInto(LoadYaml(yaml, file_name), file_name, &result);
+  ParseInto(detail::ParseYaml(yaml), file_name, &result);
   CheckDuplicateIds(&result);
   return result;
 }
@@ -581,14 +552,14 @@ LoadResult LoadRules(const std::vector<std::filesystem::path>& paths, const Load
     for (const auto& [name, bytes] : contents) names.push_back(name);
     if (auto hit = detail::ReadRuleCache(cached); hit && RenameFiles(names, &*hit)) return std::move(*hit);
   }
-  // yaml-cpp is most of a cold load: files are parsed on all cores, then checked in
-  // order, so that rules, variants and diagnostics come out as from one thread.
-  std::vector<YamlFile> parsed(contents.size());
+  // Files are parsed on all cores, then checked in order, so that rules, variants and
+  // diagnostics come out as from one thread.
+  std::vector<detail::YamlDocument> parsed(contents.size());
   {
     std::atomic<std::size_t> next{0};
     auto work = [&] {
       for (std::size_t i; (i = next.fetch_add(1)) < contents.size();) {
-        parsed[i] = LoadYaml(contents[i].second, contents[i].first);
+        parsed[i] = detail::ParseYaml(contents[i].second);
       }
     };
     const std::size_t threads = std::min<std::size_t>(contents.size(), std::max(1u, std::thread::hardware_concurrency()));

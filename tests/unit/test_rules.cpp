@@ -83,6 +83,24 @@ TEST_CASE("rules: schema errors carry file:line:col") {
        "'within' applies to 'all_of' and 'n_of' only"},
       {"rules:\n  - id: a\n    type: move\n  description: d\n", "x.yaml:4:3: error: YAML syntax"},
       {"rulez: []\n", "unknown top-level key 'rulez'"},
+      // A key given twice would count once: the second is an error, not silently lost.
+      {"rules:\n  - id: a\n    type: move\n    description: d\n    weight: 0.5\n    keywords: [x]\n    keywords: [y]\n",
+       "x.yaml:7:5: error: YAML syntax: duplicate key 'keywords' (first at line 6)"},
+      // So would a second document.
+      {"rules:\n  - {id: a, type: move, description: d, weight: 0.5, keywords: [x]}\n---\nrules: []\n",
+       "x.yaml:3:1: error: YAML syntax: a second YAML document"},
+      {"rules:\n  - {id: a, type: move, description: d, weight: 0.5, keywords: *nowhere}\n",
+       "alias '*nowhere' names no anchor"},
+      {"rules:\n  - {id: a, type: move, description: d, weight: 0.5, keywords: [x], pinyin: maybe}\n",
+       "'pinyin' is true or false"},
+      {"rules:\n  - {id: a, type: move, description: d, weight: 0.5, all_of: [{keywords: [x]}], within: 2.5}\n",
+       "'within' must be a whole number"},
+      {"rules:\n  - {id: a, type: move, description: d, weight: '', keywords: [x]}\n",
+       "'weight' must be a number in (0, 1]"},
+      {"rules:\n  - id: a\n    type: move\n    description: [d]\n    weight: 0.5\n    keywords: [x]\n",
+       "x.yaml:4:18: error: 'description' must be a single value"},
+      {"rules:\n  - id: a\n    type: move\n    description: d\n    weight: 0.5\n    keywords:\n", "'keywords' must be a list of strings"},
+      {"rules: \"\\xff\"\n  bad", "YAML syntax"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.yaml);
@@ -90,6 +108,31 @@ TEST_CASE("rules: schema errors carry file:line:col") {
     CHECK_FALSE(r.ok());
     CHECK(FirstError(r).find(c.expected) != std::string::npos);
   }
+}
+
+TEST_CASE("rules: YAML anchors, aliases, booleans and quoted nulls read as YAML 1.1 has them") {
+  auto r = ParseRules(
+      "rules:\n"
+      "  - id: a\n"
+      "    type: move\n"
+      "    description: d\n"
+      "    weight: +0.5\n"
+      "    keywords: &words [加微信, '~', \"null\"]\n"
+      "    pinyin: yes\n"
+      "  - {id: b, type: move, description: d, weight: 1, keywords: *words, pinyin: Off, variants: FALSE}\n",
+      "x.yaml");
+  REQUIRE(r.ok());
+  REQUIRE(r.rule_set.rules.size() == 2);
+  const fraudscan::Rule& a = r.rule_set.rules[0];
+  const fraudscan::Rule& b = r.rule_set.rules[1];
+  CHECK(a.weight == doctest::Approx(0.5));
+  CHECK(a.condition.keywords == std::vector<std::string>{"加微信", "~", "null"});
+  CHECK(a.condition.pinyin);
+  CHECK(b.condition.keywords == a.condition.keywords);
+  CHECK(b.condition.no_pinyin);
+  CHECK(b.condition.no_variants);
+  CHECK(b.where.line == 8);
+  CHECK(b.where.column == 5);
 }
 
 TEST_CASE("rules: every error is reported, not only the first") {
