@@ -32,7 +32,7 @@ struct BrokenPipe {};
 std::vector<std::filesystem::path> ResolveRulePaths(const std::vector<std::string>& given);
 
 // Return the compile options from the environment: FRAUDSCAN_MATCHER picks the literal
-// engine ("hyperscan", "re2-set"); compiled databases are cached in
+// engine ("trie", the default; "hyperscan"; "re2-set"); compiled databases are cached in
 // $FRAUDSCAN_CACHE_DIR, else $XDG_CACHE_HOME/fraudscan, else ~/.cache/fraudscan
 // (FRAUDSCAN_CACHE_DIR set but empty: no cache).
 CompileOptions CompileOptionsFromEnvironment();

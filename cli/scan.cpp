@@ -42,7 +42,8 @@ above it, 2 an error occurred (reported on stderr; the rest is still scanned).
 Environment: FRAUDSCAN_RULES (rule paths, ':'-separated), FRAUDSCAN_CACHE_DIR (parsed and
 compiled rule sets; default ~/.cache/fraudscan, empty: no cache), FRAUDSCAN_SHIPPED_CACHE
 (where the build left the shipped rule set precompiled, copied into a cache that lacks
-it; empty: none), NO_COLOR.
+it; empty: none), FRAUDSCAN_MATCHER (the literal pass: trie, the default; hyperscan on
+x86-64; re2-set), NO_COLOR.
 
 Examples:
   fraudscan scan corpus/                          # one line per transcript

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config git
   libre2-dev libicu-dev libboost-program-options-dev libfmt-dev doctest-dev
-  libyaml-dev libsimdjson-dev nlohmann-json3-dev libmimalloc-dev libxxhash-dev
+  libyaml-dev darts libsimdjson-dev nlohmann-json3-dev libmimalloc-dev libxxhash-dev
   $( [ "$(dpkg --print-architecture)" = amd64 ] && echo libhyperscan-dev )
   python3 ripgrep grep time
 )

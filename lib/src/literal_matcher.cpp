@@ -7,7 +7,11 @@
 
 #include <re2/set.h>
 
+#include <darts.h>
+
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 #include <atomic>
 #include <cstdint>
@@ -82,6 +86,132 @@ class Re2SetMatcher final : public LiteralMatcher {
 
  private:
   std::unique_ptr<RE2::Set> set_;
+};
+
+// A double-array trie (Darts, Debian package darts) of the literals, walked from every
+// character of the text. It builds in ~10 ms where Hyperscan's compiler takes ~11 us
+// a literal (0.4 s for the shipped rules), and the whole scan runs as fast with it
+// (docs/performance.md). Reports every occurrence with its end.
+class TrieMatcher final : public LiteralMatcher {
+ public:
+  bool reports_positions() const override { return true; }
+  bool Compile(std::string* error, const std::filesystem::path& cache_dir) override {
+    if (literals_.empty()) return true;
+    std::filesystem::path cached;
+    if (!cache_dir.empty()) {
+      cached = CachePath(cache_dir, Encode(literals_, positional_));
+      if (Load(cached)) return true;
+    }
+    // Darts takes distinct keys in byte order; equal literals share one value, a group.
+    std::vector<std::pair<std::string_view, uint32_t>> order;
+    order.reserve(literals_.size());
+    for (std::size_t i = 0; i < literals_.size(); ++i) order.emplace_back(literals_[i], static_cast<uint32_t>(i));
+    std::sort(order.begin(), order.end());
+    std::vector<const char*> keys;
+    std::vector<std::size_t> lengths;
+    std::vector<int> values;
+    group_begin_.clear();
+    members_.clear();
+    max_length_ = 0;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const std::string_view literal = order[k].first;
+      if (literal.empty()) {
+        *error = "an empty literal";
+        return false;
+      }
+      if (k == 0 || literal != order[k - 1].first) {
+        values.push_back(static_cast<int>(group_begin_.size()));
+        group_begin_.push_back(static_cast<uint32_t>(members_.size()));
+        keys.push_back(literal.data());
+        lengths.push_back(literal.size());
+        max_length_ = std::max<uint32_t>(max_length_, static_cast<uint32_t>(literal.size()));
+      }
+      members_.push_back(order[k].second);
+    }
+    group_begin_.push_back(static_cast<uint32_t>(members_.size()));
+    if (trie_.build(keys.size(), keys.data(), lengths.data(), values.data()) != 0) {
+      *error = "cannot build the literal trie";
+      return false;
+    }
+    built_ = true;
+    if (!cached.empty()) Save(cached);
+    return true;
+  }
+  void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>* occurrences) const override {
+    if (!built_) return;
+    const std::size_t first_hit = hits->size();
+    thread_local std::vector<Darts::DoubleArray::result_pair_type> found;
+    found.resize(max_length_ + 1);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      // Literals are whole UTF-8 sequences: none starts on a continuation byte.
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+      const std::size_t n = trie_.commonPrefixSearch(text.data() + i, found.data(), found.size(),
+                                                     std::min<std::size_t>(max_length_, text.size() - i));
+      for (std::size_t f = 0; f < n; ++f) {
+        const auto group = static_cast<std::size_t>(found[f].value);
+        for (uint32_t m = group_begin_[group]; m < group_begin_[group + 1]; ++m) {
+          const uint32_t index = members_[m];
+          if (positional_[index] && occurrences != nullptr) {
+            occurrences->push_back({static_cast<int>(index), static_cast<uint32_t>(i + found[f].length)});
+          } else {
+            hits->push_back(static_cast<int>(index));
+          }
+        }
+      }
+    }
+    // Each literal once, as the interface (and Hyperscan's single-match mode) has it.
+    std::sort(hits->begin() + static_cast<std::ptrdiff_t>(first_hit), hits->end());
+    hits->erase(std::unique(hits->begin() + static_cast<std::ptrdiff_t>(first_hit), hits->end()), hits->end());
+  }
+  std::string_view name() const override { return "trie"; }
+
+ protected:
+  bool LoadCached(std::string_view encoded, const std::filesystem::path& cache_dir) override {
+    return Load(CachePath(cache_dir, encoded));
+  }
+
+ private:
+  // Return where the trie of the literals `encoded` stands for is cached, named as
+  // Hyperscan's databases are (and by the Darts version and this layout).
+  static std::filesystem::path CachePath(const std::filesystem::path& cache_dir, std::string_view encoded) {
+    detail::Fingerprint f;
+    f.Mix("darts " DARTS_VERSION " trie 1");
+    f.Mix(encoded);
+    return cache_dir / fmt::format("literals-{:016x}.trie", f.value());
+  }
+  void Save(const std::filesystem::path& path) const {
+    Writer w;
+    w(max_length_)(group_begin_)(members_);
+    w(std::string_view(static_cast<const char*>(trie_.array()), trie_.total_size()));
+    WriteFileAtomically(path, w.Finish());
+    PruneCache(path.parent_path(), "literals-", 16);  // two literal tries per rule set
+  }
+  bool Load(const std::filesystem::path& path) {
+    const MappedFile file(path);
+    if (!file.ok()) return false;
+    try {
+      Reader r(file.bytes());
+      std::string_view array;
+      r(max_length_)(group_begin_)(members_)(array);
+      r.ExpectEnd();
+      if (array.size() % trie_.unit_size() != 0 || group_begin_.empty()) return false;
+      // Darts reads the array in place: copy it to memory of the right alignment.
+      units_.resize(array.size() / sizeof(uint64_t) + 1);
+      std::memcpy(units_.data(), array.data(), array.size());
+      trie_.set_array(units_.data(), array.size() / trie_.unit_size());
+    } catch (const SerialError&) {
+      return false;
+    }
+    built_ = true;
+    return true;
+  }
+
+  Darts::DoubleArray trie_;
+  std::vector<uint64_t> units_;  // the trie's array, when loaded from the cache
+  bool built_ = false;
+  uint32_t max_length_ = 0;            // bytes of the longest literal
+  std::vector<uint32_t> group_begin_;  // group -> its first entry in members_ (+ end)
+  std::vector<uint32_t> members_;      // literal indices, by group
 };
 
 #ifdef FRAUDSCAN_HAVE_HYPERSCAN
@@ -217,12 +347,11 @@ uint64_t NextInstanceId() {
 }
 
 std::unique_ptr<LiteralMatcher> MakeLiteralMatcher(std::string_view engine) {
+  if (engine.empty() || engine == "trie") return std::make_unique<TrieMatcher>();
 #ifdef FRAUDSCAN_HAVE_HYPERSCAN
-  if (engine.empty() || engine == "hyperscan") {
-    if (hs_valid_platform() == HS_SUCCESS) return std::make_unique<HyperscanMatcher>();
-  }
+  if (engine == "hyperscan" && hs_valid_platform() == HS_SUCCESS) return std::make_unique<HyperscanMatcher>();
 #endif
-  if (engine.empty() || engine == "re2-set") return std::make_unique<Re2SetMatcher>();
+  if (engine == "re2-set") return std::make_unique<Re2SetMatcher>();
   throw std::invalid_argument("unknown or unavailable matcher engine '" + std::string(engine) + "'");
 }
 

@@ -72,7 +72,7 @@ struct CompileResult {
 };
 
 struct CompileOptions {
-  // Literal engine: "" (the best available), "hyperscan" or "re2-set".
+  // Literal engine: "" or "trie" (the default), "hyperscan" (x86-64 builds) or "re2-set".
   std::string engine;
   // Where compiled literal databases are kept between runs; empty: no cache.
   std::filesystem::path cache_dir;
