@@ -18,6 +18,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <limits>
@@ -1136,6 +1137,110 @@ bool CompiledRules::Impl::Load(std::string_view bytes, const RuleSet& rule_set, 
   return true;
 }
 
+namespace {
+
+// What CompileRules needs of a leaf condition that depends on nothing else: computed
+// for all leaves on all cores before the atoms are numbered in order.
+struct PreparedKeyword {
+  std::string normalized;  // empty: nothing left after normalization (an error)
+  std::string quoted;      // RE2::QuoteMeta(normalized): the atom's key
+  struct Variant {
+    std::string expanded;     // the keyword with a variant spelling in place of `word`
+    std::string quoted;
+    const std::string* word;  // the variant word (normalized)
+  };
+  std::vector<Variant> variants;
+};
+struct PreparedPattern {
+  std::string expanded;  // normalized, variants spelled out: the atom's key
+  std::optional<std::vector<detail::Chain>> chains;  // when it decomposes
+  // Chain -> segment -> literal: the literal's homophone key, or empty when no
+  // character of it may be misheard (MaxSubstitutions), for the pattern's twin.
+  std::vector<std::vector<std::vector<std::string>>> twin_keys;
+  // Patterns left to RE2: what is wrong with it (then empty_match says whether it is
+  // only that it matches the empty string), or its required substrings.
+  std::string error;
+  bool empty_match = false;
+  bool unfiltered = false;  // it can match without any required substring
+  std::vector<std::string> required;
+};
+struct PreparedLeaf {
+  std::vector<PreparedKeyword> keywords;
+  std::vector<PreparedPattern> patterns;
+};
+
+using Variants = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
+  for (std::size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
+    s.replace(pos, from.size(), to);
+  }
+  return s;
+}
+
+PreparedPattern PreparePattern(const std::string& pattern, bool no_variants, const Normalizer& norm,
+                               const Variants& variants) {
+  PreparedPattern p;
+  const std::string normalized = NormalizePatternText(pattern, norm);
+  p.expanded = no_variants ? normalized : ExpandVariantsInPattern(normalized, variants);
+  p.chains = detail::DecomposePattern(p.expanded);
+  if (p.chains) {
+    for (const detail::Chain& chain : *p.chains) {
+      auto& segments = p.twin_keys.emplace_back();
+      for (const auto& segment : chain.segments) {
+        auto& keys = segments.emplace_back();
+        for (const std::string& literal : segment) {
+          keys.push_back(MaxSubstitutions(literal) == 0 ? std::string() : norm.HomophoneKey(literal));
+        }
+      }
+    }
+    return p;
+  }
+  // FilteredRE2 checks the pattern and finds its required substrings with one RE2.
+  re2::FilteredRE2 prefilter(/*min_atom_len=*/3);
+  int id = 0;
+  if (prefilter.Add(p.expanded, detail::PatternOptions(), &id) != RE2::NoError) {
+    const RE2 re(p.expanded, detail::PatternOptions());
+    p.error = fmt::format("{} (at '{}')", re.error(), re.error_arg());
+    return p;
+  }
+  prefilter.Compile(&p.required);
+  if (RE2::FullMatch("", prefilter.GetRE2(id))) {
+    p.error = "matches the empty string, so it would fire on every transcript";
+    p.empty_match = true;
+    return p;
+  }
+  std::vector<int> passes;
+  prefilter.AllPotentials({}, &passes);  // it passes with none of them: no filter
+  p.unfiltered = !passes.empty() || p.required.empty();
+  return p;
+}
+
+PreparedLeaf PrepareLeaf(const Condition& c, const Normalizer& norm, const Variants& variants) {
+  PreparedLeaf leaf;
+  for (const std::string& keyword : c.keywords) {
+    PreparedKeyword& k = leaf.keywords.emplace_back();
+    k.normalized = norm.Normalize(keyword);
+    if (k.normalized.empty()) continue;
+    k.quoted = RE2::QuoteMeta(k.normalized);
+    if (c.no_variants) continue;
+    for (const auto& [word, spellings] : variants) {
+      if (k.normalized.find(word) == std::string::npos) continue;
+      for (const auto& sp : spellings) {
+        std::string expanded = ReplaceAll(k.normalized, word, sp);
+        std::string quoted = RE2::QuoteMeta(expanded);
+        k.variants.push_back({std::move(expanded), std::move(quoted), &word});
+      }
+    }
+  }
+  for (const std::string& pattern : c.patterns) {
+    leaf.patterns.push_back(PreparePattern(pattern, c.no_variants, norm, variants));
+  }
+  return leaf;
+}
+
+}  // namespace
+
 CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const CompileOptions& options) {
   std::filesystem::path cached;
   if (!options.cache_dir.empty()) {
@@ -1162,7 +1267,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     impl.literal_entries.push_back(entry);
   };
   std::unordered_map<std::string, int> atom_index;
-  atom_index.reserve(1 << 15);  // tens of thousands of atoms with their variants and homophones
+  atom_index.reserve(1 << 17);  // tens of thousands of atoms with their variants and homophones
   bool failed = false;
 
   auto error = [&](const SourceLocation& where, std::string message) {
@@ -1212,9 +1317,10 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     return idx;
   };
   // Return the atom for `regex` (a keyword's escaped text when `literal` is not
-  // null), adding it on first use; -1 on error.
+  // null; else a pattern, `prepared` by PreparePattern), adding it on first use; -1 on
+  // error.
   auto add_atom = [&](const std::string& regex, const std::string* literal, const SourceLocation& where,
-                      const std::string& shown, const std::string& note) -> int {
+                      const std::string& shown, const std::string& note, PreparedPattern* prepared) -> int {
     if (auto it = atom_index.find(regex); it != atom_index.end()) {
       impl.atom_exported[static_cast<std::size_t>(it->second)] = 1;  // a rule names it
       return it->second;
@@ -1224,7 +1330,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       return append_atom(*literal, "", note, regex);
     }
     // Literal sets with bounded gaps are evaluated from the literals' positions.
-    if (auto chains = detail::DecomposePattern(regex)) {
+    if (auto& chains = prepared->chains) {
       CompiledRules::Impl::ChainGroup group;
       for (const detail::Chain& chain : *chains) {
         auto& segments = group.segment_atoms.emplace_back();
@@ -1246,28 +1352,17 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       add_chain_group(idx, std::move(group));
       return idx;
     }
-    auto re = std::make_unique<RE2>(regex, detail::PatternOptions());
-    if (!re->ok()) {
-      error(where, fmt::format("bad pattern '{}': {} (at '{}')", shown, re->error(), re->error_arg()));
-      return -1;
-    }
-    if (RE2::FullMatch("", *re)) {
-      error(where, fmt::format("pattern '{}' matches the empty string, so it would fire on every transcript", shown));
+    if (!prepared->error.empty()) {
+      error(where, prepared->empty_match ? fmt::format("pattern '{}' {}", shown, prepared->error)
+                                         : fmt::format("bad pattern '{}': {}", shown, prepared->error));
       return -1;
     }
     // Its required substrings, as FilteredRE2 finds them, join the literal pass.
-    re2::FilteredRE2 prefilter(/*min_atom_len=*/3);
-    int unused = 0;
-    prefilter.Add(regex, detail::PatternOptions(), &unused);
-    std::vector<std::string> required;
-    prefilter.Compile(&required);
-    std::vector<int> passes;
-    prefilter.AllPotentials({}, &passes);  // it passes with none of them: no filter
     const auto pattern = static_cast<int>(impl.patterns.size());
-    if (!passes.empty() || required.empty()) {
+    if (prepared->unfiltered) {
       impl.unfiltered.push_back(pattern);
     } else {
-      for (const std::string& substring : required) {
+      for (const std::string& substring : prepared->required) {
         auto [it, added] = filter_index.emplace(substring, static_cast<int>(impl.filter_patterns.size()));
         if (added) {
           add_literal(substring, {true, it->second}, /*positions=*/true);
@@ -1276,7 +1371,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
         impl.filter_patterns[static_cast<std::size_t>(it->second)].push_back(pattern);
       }
     }
-    impl.patterns.push_back(std::make_unique<CompiledRules::Impl::Pattern>(regex, std::move(re)));
+    // Its RE2 is built the first time a scan needs it, as after a load from the cache.
+    impl.patterns.push_back(std::make_unique<CompiledRules::Impl::Pattern>(regex));
     const int idx = append_atom("", "", note, regex);
     impl.atom_pattern[static_cast<std::size_t>(idx)] = pattern;
     impl.pattern_atom.push_back(idx);
@@ -1284,7 +1380,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   };
 
   // Word variants, normalized once: a keyword containing `word` also gets each spelling.
-  std::vector<std::pair<std::string, std::vector<std::string>>> variants;
+  Variants variants;
   for (const WordVariant& v : rule_set.word_variants) {
     std::vector<std::string> spellings;
     for (const auto& sp : v.spellings) spellings.push_back(norm.Normalize(sp));
@@ -1292,12 +1388,6 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   }
   std::stable_sort(variants.begin(), variants.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-  auto replace_all = [](std::string s, const std::string& from, const std::string& to) {
-    for (std::size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
-      s.replace(pos, from.size(), to);
-    }
-    return s;
-  };
   // Add a homophone atom for keyword `normalized`: its key in the homophone view. One
   // atom a keyword, not a key: 包裹 and 包过 share a key, and a homophone is judged
   // against its own keyword (保裹 is one character from 包裹, two from 包过).
@@ -1315,7 +1405,9 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     return a;
   };
   // Add the homophone twin of decomposed pattern atom `pattern` (see Impl::twin_of).
-  auto add_homophone_chain = [&](int pattern, const std::string& shown, bool lenient) -> int {
+  // `prepared` is the pattern's PreparePattern, with the homophone keys of its literals.
+  auto add_homophone_chain = [&](int pattern, const std::string& shown, bool lenient,
+                                 const PreparedPattern& prepared) -> int {
     const auto e = static_cast<std::size_t>(pattern);
     const std::string id =
         (lenient ? "\x01homophone-pattern-lenient:" : "\x01homophone-pattern:") + std::string(impl.atom_source[e]);
@@ -1325,37 +1417,43 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     group.lenient = lenient;
     const CompiledRules::Impl::ChainGroup& source = impl.chain_groups[static_cast<std::size_t>(impl.atom_chain[e])];
     group.chains = source.chains;
-    for (const auto& chain_atoms : source.segment_atoms) {
+    std::unordered_map<int, std::size_t> slot;  // part atom -> its place in the segment
+    for (std::size_t c = 0; c < source.segment_atoms.size(); ++c) {
+      const auto& chain_atoms = source.segment_atoms[c];
       auto& segments = group.segment_atoms.emplace_back();
       auto& literals = group.homophones.emplace_back();  // parallel to segments
       auto& ids = group.segment_ids.emplace_back();
-      for (const auto& seg : chain_atoms) {
+      for (std::size_t sg = 0; sg < chain_atoms.size(); ++sg) {
+        const auto& seg = chain_atoms[sg];
+        // The same decomposition as the one `source` was made from: key k is literal k's.
+        const std::vector<std::string>& keys = prepared.twin_keys[c][sg];
         auto& seg_atoms = segments.emplace_back();
         auto& part_literals = literals.emplace_back();
         const auto seg_id = static_cast<uint32_t>(impl.segment_owner.size());
         impl.segment_owner.push_back(-1);  // set by add_chain_group
         ids.push_back(seg_id);
+        slot.clear();
         // Add `part` (once) to this segment, standing for `literal`.
         auto add_part = [&](int part, const std::string& literal) {
-          auto at = std::find(seg_atoms.begin(), seg_atoms.end(), part);
-          if (at == seg_atoms.end()) {
+          auto [at, added] = slot.emplace(part, seg_atoms.size());
+          if (added) {
             seg_atoms.push_back(part);
             part_literals.emplace_back();
             segments_of_atom[static_cast<std::size_t>(part)].push_back(seg_id);
-            at = seg_atoms.end() - 1;
           }
-          part_literals[static_cast<std::size_t>(at - seg_atoms.begin())].push_back(literal);
+          part_literals[at->second].push_back(literal);
         };
-        for (int lit_atom : seg) {
+        for (std::size_t k = 0; k < seg.size(); ++k) {
+          const int lit_atom = seg[k];
           // A copy: append_atom below grows atom_literal.
           const std::string exact(impl.atom_literal[static_cast<std::size_t>(lit_atom)]);
-          if (MaxSubstitutions(exact) == 0) {
+          const std::string& key = keys[k];
+          if (key.empty()) {
             // Nothing of it may change (one Han character, or none): the literal
             // itself, found in the text as written, is all the twin needs.
             add_part(lit_atom, exact);
             continue;
           }
-          const std::string key = norm.HomophoneKey(exact);
           const std::string part_id = "\x01homophone-part:" + key;
           int p;
           if (auto it = atom_index.find(part_id); it != atom_index.end()) {
@@ -1382,38 +1480,84 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   // alone would push honest transcripts towards fraud.
   const bool blanket_pinyin = rule_set.pinyin_min_chars > 0;
   // `lenient`: an exception's homophones (Impl::atom_lenient).
+  // The pure work on each leaf condition (normalizing keywords and patterns, spelling
+  // out variants, decomposing patterns, checking the others with RE2) runs ahead on a
+  // second thread while this one numbers the atoms in rule order from the results,
+  // preparing a leaf itself when the helper has not reached it yet.
+  std::vector<const Condition*> leaves;
+  auto collect_leaves = [&](auto& self, const Condition& c) -> void {
+    if (!c.keywords.empty() || !c.patterns.empty()) leaves.push_back(&c);
+    for (const auto& p : c.parts) self(self, p);
+  };
+  for (const Rule& rule : rule_set.rules) {
+    collect_leaves(collect_leaves, rule.condition);
+    if (rule.unless) collect_leaves(collect_leaves, *rule.unless);
+  }
+  std::unordered_map<const Condition*, std::size_t> leaf_index;
+  for (std::size_t i = 0; i < leaves.size(); ++i) leaf_index.emplace(leaves[i], i);
+  std::vector<PreparedLeaf> prepared(leaves.size());
+  enum : int { kTodo, kBusy, kDone };
+  std::vector<std::atomic<int>> leaf_state(leaves.size());  // kTodo
+  auto prepare = [&](std::size_t i) {  // false: another thread has it
+    int todo = kTodo;
+    if (!leaf_state[i].compare_exchange_strong(todo, kBusy)) return false;
+    prepared[i] = PrepareLeaf(*leaves[i], norm, variants);
+    leaf_state[i].store(kDone, std::memory_order_release);
+    leaf_state[i].notify_all();
+    return true;
+  };
+  std::size_t further = 0;  // where this thread looks for work while the helper has leaf i
+  auto prepared_leaf = [&](const Condition& c) -> PreparedLeaf& {
+    const std::size_t i = leaf_index.at(&c);
+    if (!prepare(i)) {
+      further = std::max(further, i + 1);
+      for (int st; (st = leaf_state[i].load(std::memory_order_acquire)) != kDone;) {
+        while (further < leaves.size() && leaf_state[further].load(std::memory_order_relaxed) != kTodo) ++further;
+        if (further < leaves.size()) {
+          prepare(further);
+        } else {
+          leaf_state[i].wait(st);
+        }
+      }
+    }
+    return prepared[i];
+  };
+  std::jthread ahead;
+  if (std::thread::hardware_concurrency() > 1) {
+    ahead = std::jthread([&](std::stop_token stop) {
+      for (std::size_t i = 0; i < leaves.size() && !stop.stop_requested(); ++i) prepare(i);
+    });
+  }
+
   auto compile_node = [&](auto& self, const Condition& c, CompiledNode* out, bool lenient) -> void {
     out->kind = c.kind;
     out->n = c.n;
     out->within = c.within < 0 ? kUnlimited : static_cast<uint32_t>(c.within);
+    PreparedLeaf* leaf = c.keywords.empty() && c.patterns.empty() ? nullptr : &prepared_leaf(c);
     for (std::size_t i = 0; i < c.keywords.size(); ++i) {
-      const std::string normalized = norm.Normalize(c.keywords[i]);
-      if (normalized.empty()) {
+      const PreparedKeyword& k = leaf->keywords[i];
+      if (k.normalized.empty()) {
         error(c.keyword_locations[i], fmt::format("keyword '{}' is empty after normalization", c.keywords[i]));
         continue;
       }
-      const int a = add_atom(RE2::QuoteMeta(normalized), &normalized, c.keyword_locations[i], c.keywords[i], "");
+      const int a = add_atom(k.quoted, &k.normalized, c.keyword_locations[i], c.keywords[i], "", nullptr);
       if (a >= 0) out->atoms.push_back(a);
-      for (const auto& [word, spellings] : variants) {
-        if (c.no_variants || normalized.find(word) == std::string::npos) continue;
-        for (const auto& sp : spellings) {
-          const std::string expanded = replace_all(normalized, word, sp);
-          const int v = add_atom(RE2::QuoteMeta(expanded), &expanded, c.keyword_locations[i], c.keywords[i],
-                                 "variant spelling of " + word);
-          if (v >= 0) out->atoms.push_back(v);
-        }
+      for (const auto& v : k.variants) {
+        const int va = add_atom(v.quoted, &v.expanded, c.keyword_locations[i], c.keywords[i],
+                                "variant spelling of " + *v.word, nullptr);
+        if (va >= 0) out->atoms.push_back(va);
       }
-      if (c.pinyin || (blanket_pinyin && !c.no_pinyin && HanCount(normalized) >= rule_set.pinyin_min_chars)) {
-        out->atoms.push_back(add_homophone(normalized, c.keywords[i], lenient));
+      if (c.pinyin || (blanket_pinyin && !c.no_pinyin && HanCount(k.normalized) >= rule_set.pinyin_min_chars)) {
+        out->atoms.push_back(add_homophone(k.normalized, c.keywords[i], lenient));
       }
     }
     for (std::size_t i = 0; i < c.patterns.size(); ++i) {
-      const std::string normalized = NormalizePatternText(c.patterns[i], norm);
-      const std::string expanded = c.no_variants ? normalized : ExpandVariantsInPattern(normalized, variants);
-      const int a = add_atom(expanded, nullptr, c.pattern_locations[i], c.patterns[i], "");
+      PreparedPattern& pp = leaf->patterns[i];
+      const std::string& expanded = pp.expanded;
+      const int a = add_atom(expanded, nullptr, c.pattern_locations[i], c.patterns[i], "", &pp);
       if (a >= 0) out->atoms.push_back(a);
       if (a >= 0 && impl.atom_chain[static_cast<std::size_t>(a)] >= 0 && (c.pinyin || (blanket_pinyin && !c.no_pinyin))) {
-        out->atoms.push_back(add_homophone_chain(a, c.patterns[i], lenient));
+        out->atoms.push_back(add_homophone_chain(a, c.patterns[i], lenient, pp));
       }
     }
     for (const auto& p : c.parts) {
@@ -1452,6 +1596,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     atoms.erase(std::unique(atoms.begin(), atoms.end()), atoms.end());
     for (int a : atoms) atom_rules[static_cast<std::size_t>(a)].push_back(static_cast<int>(r));
   }
+  if (ahead.joinable()) ahead.join();  // every leaf is prepared by now
   impl.atom_rules = detail::Rows<int>(atom_rules);
   impl.segments_of_atom = detail::Rows<uint32_t>(segments_of_atom);
   if (failed) return result;
