@@ -326,7 +326,7 @@ struct Fields<CompiledRule> {
 namespace fraudscan {
 
 struct CompiledRules::Impl {
-  // First pass: one multi-literal pass (Hyperscan, or RE2::Set) over the text. It holds
+  // First pass: one multi-literal pass (the trie, Hyperscan or RE2::Set) over the text. It holds
   // every keyword, and the required substrings ("filter atoms", found by RE2's
   // FilteredRE2) of the patterns left to RE2; such a pattern is only run on the lines
   // where one of its filter atoms occurs.
@@ -1216,7 +1216,9 @@ PreparedPattern PreparePattern(const std::string& pattern, bool no_variants, con
   return p;
 }
 
-PreparedLeaf PrepareLeaf(const Condition& c, const Normalizer& norm, const Variants& variants) {
+// `repeated[j]`: pattern j was prepared for an earlier leaf (left empty here).
+PreparedLeaf PrepareLeaf(const Condition& c, const std::vector<char>& repeated, const Normalizer& norm,
+                         const Variants& variants) {
   PreparedLeaf leaf;
   for (const std::string& keyword : c.keywords) {
     PreparedKeyword& k = leaf.keywords.emplace_back();
@@ -1233,8 +1235,9 @@ PreparedLeaf PrepareLeaf(const Condition& c, const Normalizer& norm, const Varia
       }
     }
   }
-  for (const std::string& pattern : c.patterns) {
-    leaf.patterns.push_back(PreparePattern(pattern, c.no_variants, norm, variants));
+  leaf.patterns.resize(c.patterns.size());
+  for (std::size_t j = 0; j < c.patterns.size(); ++j) {
+    if (!repeated[j]) leaf.patterns[j] = PreparePattern(c.patterns[j], c.no_variants, norm, variants);
   }
   return leaf;
 }
@@ -1494,14 +1497,27 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     if (rule.unless) collect_leaves(collect_leaves, *rule.unless);
   }
   std::unordered_map<const Condition*, std::size_t> leaf_index;
-  for (std::size_t i = 0; i < leaves.size(); ++i) leaf_index.emplace(leaves[i], i);
+  // A pattern written in several rules is prepared once, for its first leaf (an earlier
+  // one in the order below, so prepared before any later use).
+  std::vector<std::vector<char>> repeated(leaves.size());
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> first_of(leaves.size());  // (leaf, pattern)
+  std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> first_pattern;
+  for (std::size_t i = 0; i < leaves.size(); ++i) {
+    leaf_index.emplace(leaves[i], i);
+    const Condition& c = *leaves[i];
+    for (std::size_t j = 0; j < c.patterns.size(); ++j) {
+      auto [it, added] = first_pattern.emplace((c.no_variants ? "1" : "0") + c.patterns[j], std::pair(i, j));
+      repeated[i].push_back(added ? 0 : 1);
+      first_of[i].push_back(it->second);
+    }
+  }
   std::vector<PreparedLeaf> prepared(leaves.size());
   enum : int { kTodo, kBusy, kDone };
   std::vector<std::atomic<int>> leaf_state(leaves.size());  // kTodo
   auto prepare = [&](std::size_t i) {  // false: another thread has it
     int todo = kTodo;
     if (!leaf_state[i].compare_exchange_strong(todo, kBusy)) return false;
-    prepared[i] = PrepareLeaf(*leaves[i], norm, variants);
+    prepared[i] = PrepareLeaf(*leaves[i], repeated[i], norm, variants);
     leaf_state[i].store(kDone, std::memory_order_release);
     leaf_state[i].notify_all();
     return true;
@@ -1552,7 +1568,8 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       }
     }
     for (std::size_t i = 0; i < c.patterns.size(); ++i) {
-      PreparedPattern& pp = leaf->patterns[i];
+      const auto [first_leaf, first_index] = first_of[leaf_index.at(&c)][i];
+      PreparedPattern& pp = prepared[first_leaf].patterns[first_index];
       const std::string& expanded = pp.expanded;
       const int a = add_atom(expanded, nullptr, c.pattern_locations[i], c.patterns[i], "", &pp);
       if (a >= 0) out->atoms.push_back(a);
@@ -1606,7 +1623,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   }
   impl.norm = &norm;
   impl.not_misheard = rule_set.not_misheard;
-  // The two literal databases compile side by side (Hyperscan takes ~20 us a literal).
+  // The two literal engines compile side by side.
   std::string homophone_error;
   bool homophones_ok = true;
   std::thread homophone_compile;
