@@ -1,5 +1,5 @@
 // cache_file: what the on-disk caches (parsed rule sets, compiled matchers, compiled
-// Hyperscan databases) share: a build stamp and a fingerprint for naming entries, a
+// literal tries or Hyperscan databases) share: a build stamp and a fingerprint for naming entries, a
 // mapped read, an all-or-nothing write, and pruning.
 // Internal to lib/. Every cache is best effort: an entry that cannot be written is
 // simply not there next time.

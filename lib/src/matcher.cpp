@@ -326,8 +326,8 @@ struct Fields<CompiledRule> {
 namespace fraudscan {
 
 struct CompiledRules::Impl {
-  // First pass: one multi-literal pass (the trie, Hyperscan or RE2::Set) over the text. It holds
-  // every keyword, and the required substrings ("filter atoms", found by RE2's
+  // First pass: one multi-literal pass (the trie, Hyperscan or RE2::Set) over the text.
+  // It holds every keyword, and the required substrings ("filter atoms", found by RE2's
   // FilteredRE2) of the patterns left to RE2; such a pattern is only run on the lines
   // where one of its filter atoms occurs.
   std::unique_ptr<detail::LiteralMatcher> literals;

@@ -3,12 +3,12 @@
 //
 // Every keyword and pattern of every rule is one "atom". Keywords, and the literals of
 // patterns made of literal sets and bounded gaps (decomposed into chains), go into one
-// multi-literal pass (Hyperscan, or RE2::Set), run once over the text and once over its
-// homophone view; the remaining patterns run through RE2 only on the lines that hold
-// their required substrings. Only the atoms reported are then searched for their
-// spans, and only the rules that own them are evaluated. Combinations (all_of / n_of
-// within N characters) are decided on the positions of their parts, never by a gap
-// regex.
+// multi-literal pass (a double-array trie; Hyperscan or RE2::Set on request), run once
+// over the text and once over its homophone view; the remaining patterns run through
+// RE2 only on the lines that hold their required substrings. Only the atoms reported
+// are then searched for their spans, and only the rules that own them are evaluated.
+// Combinations (all_of / n_of within N characters) are decided on the positions of
+// their parts, never by a gap regex.
 //
 // Order of calls: CompileRules() -> (ok) -> Match() any number of times, from any
 // number of threads.
