@@ -18,6 +18,7 @@
 #include <unicode/utf8.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <cstdlib>
@@ -1385,9 +1386,15 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   // Word variants, normalized once: a keyword containing `word` also gets each spelling.
   Variants variants;
   for (const WordVariant& v : rule_set.word_variants) {
+    std::string word = norm.Normalize(v.word);
+    if (word.empty()) {
+      // Replacing "" would never end. (A word written empty is already a load error.)
+      if (!v.word.empty()) error(v.where, fmt::format("variant word '{}' is empty after normalization", v.word));
+      continue;
+    }
     std::vector<std::string> spellings;
     for (const auto& sp : v.spellings) spellings.push_back(norm.Normalize(sp));
-    variants.emplace_back(norm.Normalize(v.word), std::move(spellings));
+    variants.emplace_back(std::move(word), std::move(spellings));
   }
   std::stable_sort(variants.begin(), variants.end(),
                    [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });

@@ -311,3 +311,18 @@ TEST_CASE("matcher: word variants also apply inside patterns, but not inside cla
   CHECK(Fires(*rules, "p", "信微信"));
   CHECK_FALSE(Fires(*rules, "p", "薇薇薇"));
 }
+
+TEST_CASE("matcher: a variant word that normalizes to nothing is an error, not an endless expansion") {
+  // A zero-width space passes the loader's empty-word check; replacing "" in every
+  // keyword never ended.
+  auto loaded = ParseRules(
+      "variants:\n  words:\n    \"\\u200b\": [a]\n"
+      "rules:\n  - {id: a, type: move, description: d, weight: 0.5, keywords: [加微信]}\n",
+      "t.yaml");
+  REQUIRE(loaded.ok());
+  auto compiled = CompileRules(std::move(loaded.rule_set), Norm());
+  CHECK_FALSE(compiled.ok());
+  REQUIRE(!compiled.diagnostics.empty());
+  CHECK(compiled.diagnostics[0].message.find("is empty after normalization") != std::string::npos);
+  CHECK(compiled.diagnostics[0].where.line == 3);
+}
