@@ -136,9 +136,17 @@ std::string NormalizePatternText(const std::string& pattern, const Normalizer& n
 std::string ExpandVariantsInPattern(const std::string& pattern,
                                     const std::vector<std::pair<std::string, std::vector<std::string>>>& variants) {
   if (variants.empty()) return pattern;
+  std::array<bool, 256> starts{};  // first bytes of the words
+  for (const auto& v : variants) {
+    if (!v.first.empty()) starts[static_cast<unsigned char>(v.first[0])] = true;
+  }
   return RewritePlainText(pattern, [&](std::string_view text, std::string* out) {
     for (std::size_t i = 0; i < text.size();) {
       bool replaced = false;
+      if (!starts[static_cast<unsigned char>(text[i])]) {
+        *out += text[i++];
+        continue;
+      }
       for (const auto& [word, spellings] : variants) {
         if (word.empty() || word[0] != text[i] || text.compare(i, word.size(), word) != 0) continue;
         *out += "(?:" + EscapeRegex(word);
