@@ -29,6 +29,14 @@ std::string LiteralMatcher::Encode(const std::vector<std::string>& literals, con
   return w.payload();
 }
 
+std::filesystem::path LiteralMatcher::LiteralCachePath(const std::filesystem::path& cache_dir, std::string_view stamp,
+                                                       std::string_view encoded, std::string_view extension) {
+  Fingerprint f;
+  f.Mix(stamp);
+  f.Mix(encoded);
+  return cache_dir / fmt::format("literals-{:016x}.{}", f.value(), extension);
+}
+
 std::size_t LiteralMatcher::EncodedCount(std::string_view encoded) {
   Reader r(encoded, Reader::PayloadOnly{});
   uint32_t n = 0;
@@ -190,13 +198,8 @@ class TrieMatcher final : public LiteralMatcher {
   }
 
  private:
-  // Return where the trie of the literals `encoded` stands for is cached, named as
-  // Hyperscan's databases are (and by the Darts version and this layout).
   static std::filesystem::path CachePath(const std::filesystem::path& cache_dir, std::string_view encoded) {
-    detail::Fingerprint f;
-    f.Mix("darts " DARTS_VERSION " trie 1");
-    f.Mix(encoded);
-    return cache_dir / fmt::format("literals-{:016x}.trie", f.value());
+    return LiteralCachePath(cache_dir, "darts " DARTS_VERSION " trie 1", encoded, "trie");
   }
   void Save(const std::filesystem::path& path) const {
     Writer w;
@@ -342,14 +345,8 @@ class HyperscanMatcher final : public LiteralMatcher {
   }
 
  private:
-  // Return where the database for the literals `encoded` stands for is cached: named by
-  // a hash of them (in serial form: one pass, where a Mix per literal cost ~0.6 ms for
-  // tens of thousands of literals at start-up) and of the Hyperscan version.
   static std::filesystem::path CachePath(const std::filesystem::path& cache_dir, std::string_view encoded) {
-    detail::Fingerprint f;
-    f.Mix(hs_version());
-    f.Mix(encoded);
-    return cache_dir / fmt::format("literals-{:016x}.hsdb", f.value());
+    return LiteralCachePath(cache_dir, hs_version(), encoded, "hsdb");
   }
 
   hs_database_t* db_ = nullptr;
