@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <map>
@@ -111,24 +112,33 @@ class YamlBuilder {
                           IsPlainNull(value);
         YamlData& d = New(null ? YamlData::Kind::null : YamlData::Kind::scalar, line, column);
         if (!null) d.value = value;
-        return Anchor(e.data.scalar.anchor, d) && Attach(&d);
+        if (e.data.scalar.anchor != nullptr) Anchor(reinterpret_cast<const char*>(e.data.scalar.anchor), d);
+        return Attach(&d);
       }
       case YAML_SEQUENCE_START_EVENT:
       case YAML_MAPPING_START_EVENT: {
         const bool map = e.type == YAML_MAPPING_START_EVENT;
         YamlData& d = New(map ? YamlData::Kind::mapping : YamlData::Kind::sequence, line, column);
-        if (!Anchor(map ? e.data.mapping_start.anchor : e.data.sequence_start.anchor, d) || !Attach(&d)) return false;
-        open_.push_back(&d);
+        if (!Attach(&d)) return false;
+        // A collection's anchor names it once it is complete: an alias inside it would
+        // make a cycle (the schema check would follow it forever).
+        const yaml_char_t* anchor = map ? e.data.mapping_start.anchor : e.data.sequence_start.anchor;
+        open_.push_back({&d, anchor != nullptr ? reinterpret_cast<const char*>(anchor) : ""});
         return true;
       }
       case YAML_SEQUENCE_END_EVENT:
       case YAML_MAPPING_END_EVENT:
+        if (!open_.back().anchor.empty()) Anchor(open_.back().anchor, *open_.back().node);
         open_.pop_back();
         return true;
       case YAML_ALIAS_EVENT: {
         const std::string name(reinterpret_cast<const char*>(e.data.alias.anchor));
         const auto it = anchors_.find(name);
-        if (it == anchors_.end()) return Fail(line, column, fmt::format("alias '*{}' names no anchor", name));
+        if (it == anchors_.end()) {
+          const bool inside = std::any_of(open_.begin(), open_.end(), [&](const Open& o) { return o.anchor == name; });
+          return Fail(line, column, inside ? fmt::format("alias '*{}' is inside the node it names", name)
+                                           : fmt::format("alias '*{}' names no anchor", name));
+        }
         return Attach(it->second);
       }
       default:
@@ -150,17 +160,22 @@ class YamlBuilder {
     d.column = column;
     return d;
   }
-  bool Anchor(const yaml_char_t* anchor, const YamlData& d) {
-    if (anchor != nullptr) anchors_[reinterpret_cast<const char*>(anchor)] = &d;
-    return true;
-  }
+  void Anchor(const std::string& name, const YamlData& d) { anchors_[name] = &d; }
   // Add `d` to the open collection, or make it the root.
   bool Attach(const YamlData* d) {
     if (open_.empty()) {
       doc_->root_ = d;
       return true;
     }
-    YamlData& parent = *open_.back();
+    YamlData& parent = *open_.back().node;
+    // Every open collection holds `d`: each grows by its size.
+    for (Open& o : open_) {
+      o.node->expanded += d->expanded;
+      if (o.node->expanded > kYamlMaxExpanded) {
+        return Fail(d->line, d->column,
+                    fmt::format("aliases expand this document past {} nodes", kYamlMaxExpanded));
+      }
+    }
     const bool is_key = parent.kind == YamlData::Kind::mapping && parent.children.size() % 2 == 0;
     if (is_key && d->kind == YamlData::Kind::scalar) {
       for (std::size_t i = 0; i < parent.children.size(); i += 2) {
@@ -176,7 +191,11 @@ class YamlBuilder {
   }
 
   YamlDocument* doc_;
-  std::vector<YamlData*> open_;
+  struct Open {
+    YamlData* node;
+    std::string anchor;  // its anchor, named when it closes; empty: none
+  };
+  std::vector<Open> open_;
   std::map<std::string, const YamlData*, std::less<>> anchors_;
   int documents_ = 0;
 };

@@ -67,6 +67,7 @@ struct YamlData {
   std::string value;                   // scalars
   std::vector<const YamlData*> children;  // sequence items; mapping key, value, key, value...
   int line = 0, column = 0;            // 1-based
+  uint64_t expanded = 1;               // nodes in it, aliases counted as copies
 };
 
 struct YamlError {
@@ -91,7 +92,10 @@ struct YamlDocument {
 };
 
 // Return `text` parsed. Thread-safe. Duplicate keys in a mapping are an error: the
-// schema check would otherwise see only the first.
+// schema check would otherwise see only the first. So are an alias inside the node it
+// names (a cycle) and aliases that expand the document past kYamlMaxExpanded nodes
+// (aliases of aliases grow exponentially, and the schema check walks every copy).
+inline constexpr uint64_t kYamlMaxExpanded = 10'000'000;
 YamlDocument ParseYaml(std::string_view text);
 
 }  // namespace fraudscan::detail

@@ -101,6 +101,9 @@ TEST_CASE("rules: schema errors carry file:line:col") {
        "x.yaml:4:18: error: 'description' must be a single value"},
       {"rules:\n  - id: a\n    type: move\n    description: d\n    weight: 0.5\n    keywords:\n", "'keywords' must be a list of strings"},
       {"rules: \"\\xff\"\n  bad", "YAML syntax"},
+      // An alias inside the node it names would be a cycle the schema check follows forever.
+      {"rules:\n  - id: a\n    type: move\n    description: d\n    weight: 0.5\n    all_of: &c\n      - all_of: *c\n",
+       "x.yaml:7:17: error: YAML syntax: alias '*c' is inside the node it names"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.yaml);
@@ -133,6 +136,25 @@ TEST_CASE("rules: YAML anchors, aliases, booleans and quoted nulls read as YAML 
   CHECK(b.condition.no_variants);
   CHECK(b.where.line == 8);
   CHECK(b.where.column == 5);
+}
+
+TEST_CASE("rules: aliases of aliases may not expand a file without bound") {
+  // Each level repeats the one before ten times: 10^12 nodes if expanded.
+  std::string yaml = "rules:\n  - id: a\n    type: move\n    description: d\n    weight: 0.5\n"
+                     "    keywords: &l0 [a, b, c, d, e, f, g, h, i, j]\n";
+  for (int i = 1; i < 12; ++i) {
+    yaml += "    x" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) yaml += (k ? ", *l" : "*l") + std::to_string(i - 1);
+    yaml += "]\n";
+  }
+  auto r = ParseRules(yaml, "x.yaml");
+  CHECK_FALSE(r.ok());
+  CHECK(FirstError(r).find("aliases expand this document past") != std::string::npos);
+  // A few levels are fine (and are only unknown fields here).
+  auto small = ParseRules("rules:\n  - {id: a, type: move, description: d, weight: 0.5, keywords: &k [x, y]}\n"
+                          "  - {id: b, type: move, description: d, weight: 0.5, any_of: [{keywords: *k}, {keywords: *k}]}\n",
+                          "x.yaml");
+  CHECK(small.ok());
 }
 
 TEST_CASE("rules: every error is reported, not only the first") {
