@@ -118,6 +118,9 @@ class YamlBuilder {
       case YAML_SEQUENCE_START_EVENT:
       case YAML_MAPPING_START_EVENT: {
         const bool map = e.type == YAML_MAPPING_START_EVENT;
+        if (open_.size() >= kYamlMaxDepth) {
+          return Fail(line, column, fmt::format("collections nested deeper than {} levels", kYamlMaxDepth));
+        }
         YamlData& d = New(map ? YamlData::Kind::mapping : YamlData::Kind::sequence, line, column);
         if (!Attach(&d)) return false;
         // A collection's anchor names it once it is complete: an alias inside it would

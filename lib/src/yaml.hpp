@@ -96,6 +96,8 @@ struct YamlDocument {
 // names (a cycle) and aliases that expand the document past kYamlMaxExpanded nodes
 // (aliases of aliases grow exponentially, and the schema check walks every copy).
 inline constexpr uint64_t kYamlMaxExpanded = 10'000'000;
+// Collections nested deeper than this are an error too (the schema check recurses).
+inline constexpr std::size_t kYamlMaxDepth = 256;
 YamlDocument ParseYaml(std::string_view text);
 
 }  // namespace fraudscan::detail

@@ -157,6 +157,20 @@ TEST_CASE("rules: aliases of aliases may not expand a file without bound") {
   CHECK(small.ok());
 }
 
+TEST_CASE("rules: nesting is bounded") {
+  auto nested = [](int depth) {
+    std::string all_of;
+    for (int i = 0; i < depth; ++i) all_of += "[{all_of: ";
+    all_of += "[{keywords: [x]}]";
+    for (int i = 0; i < depth; ++i) all_of += "}]";
+    return "rules:\n  - {id: a, type: move, description: d, weight: 0.5, all_of: " + all_of + "}\n";
+  };
+  CHECK(ParseRules(nested(20), "x.yaml").ok());
+  auto deep = ParseRules(nested(20000), "x.yaml");
+  CHECK_FALSE(deep.ok());
+  CHECK(FirstError(deep).find("nested deeper than 256 levels") != std::string::npos);
+}
+
 TEST_CASE("rules: every error is reported, not only the first") {
   auto r = ParseRules(
       "rules:\n"
