@@ -29,12 +29,23 @@ std::string LiteralMatcher::Encode(const std::vector<std::string>& literals, con
   return w.payload();
 }
 
-std::filesystem::path LiteralMatcher::LiteralCachePath(const std::filesystem::path& cache_dir, std::string_view stamp,
-                                                       std::string_view encoded, std::string_view extension) {
+std::filesystem::path LiteralMatcher::CachePath(const std::filesystem::path& cache_dir, std::string_view encoded) const {
+  const std::optional<CacheName> name = cache_name();
+  if (cache_dir.empty() || !name) return {};
   Fingerprint f;
-  f.Mix(stamp);
+  f.Mix(name->stamp);
   f.Mix(encoded);
-  return cache_dir / fmt::format("literals-{:016x}.{}", f.value(), extension);
+  return cache_dir / fmt::format("literals-{:016x}.{}", f.value(), name->extension);
+}
+
+bool LiteralMatcher::Compile(std::string* error, const std::filesystem::path& cache_dir) {
+  if (literals_.empty()) return true;
+  std::filesystem::path cached;
+  if (!cache_dir.empty() && cache_name()) cached = CachePath(cache_dir, Encode(literals_, positional_));
+  if (!cached.empty() && Load(cached)) return true;
+  if (!Build(error)) return false;
+  if (!cached.empty()) Save(cached);
+  return true;
 }
 
 std::size_t LiteralMatcher::EncodedCount(std::string_view encoded) {
@@ -47,7 +58,7 @@ std::size_t LiteralMatcher::EncodedCount(std::string_view encoded) {
 bool LiteralMatcher::CompileEncoded(std::string_view encoded, std::string* error,
                                     const std::filesystem::path& cache_dir) {
   Reader r(encoded, Reader::PayloadOnly{});
-  if (!cache_dir.empty() && LoadCached(encoded, cache_dir)) {
+  if (const std::filesystem::path cached = CachePath(cache_dir, encoded); !cached.empty() && Load(cached)) {
     // Matching needs the flags, not the literals: step over those without copying.
     uint32_t count = 0;
     r(count);
@@ -77,13 +88,6 @@ class Re2SetMatcher final : public LiteralMatcher {
     set_ = std::make_unique<RE2::Set>(o, RE2::UNANCHORED);
   }
   bool reports_positions() const override { return false; }
-  bool Compile(std::string* error, const std::filesystem::path& /*cache_dir*/) override {
-    if (literals_.empty()) return true;
-    for (const auto& literal : literals_) set_->Add(RE2::QuoteMeta(literal), nullptr);
-    if (set_->Compile()) return true;
-    *error = "RE2::Set: out of memory compiling the literals";
-    return false;
-  }
   void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>*) const override {
     if (literals_.empty()) return;
     std::vector<int> v;
@@ -93,6 +97,12 @@ class Re2SetMatcher final : public LiteralMatcher {
   std::string_view name() const override { return "re2-set"; }
 
  private:
+  bool Build(std::string* error) override {
+    for (const auto& literal : literals_) set_->Add(RE2::QuoteMeta(literal), nullptr);
+    if (set_->Compile()) return true;
+    *error = "RE2::Set: out of memory compiling the literals";
+    return false;
+  }
   std::unique_ptr<RE2::Set> set_;
 };
 
@@ -103,13 +113,36 @@ class Re2SetMatcher final : public LiteralMatcher {
 class TrieMatcher final : public LiteralMatcher {
  public:
   bool reports_positions() const override { return true; }
-  bool Compile(std::string* error, const std::filesystem::path& cache_dir) override {
-    if (literals_.empty()) return true;
-    std::filesystem::path cached;
-    if (!cache_dir.empty()) {
-      cached = CachePath(cache_dir, Encode(literals_, positional_));
-      if (Load(cached)) return true;
+  void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>* occurrences) const override {
+    if (!built_) return;
+    const std::size_t first_hit = hits->size();
+    thread_local std::vector<Darts::DoubleArray::result_pair_type> found;
+    found.resize(max_length_ + 1);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      // Literals are whole UTF-8 sequences: none starts on a continuation byte.
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+      const std::size_t n = trie_.commonPrefixSearch(text.data() + i, found.data(), found.size(),
+                                                     std::min<std::size_t>(max_length_, text.size() - i));
+      for (std::size_t f = 0; f < n; ++f) {
+        const auto group = static_cast<std::size_t>(found[f].value);
+        for (uint32_t m = group_begin_[group]; m < group_begin_[group + 1]; ++m) {
+          const uint32_t index = members_[m];
+          if (positional_[index] && occurrences != nullptr) {
+            occurrences->push_back({static_cast<int>(index), static_cast<uint32_t>(i + found[f].length)});
+          } else {
+            hits->push_back(static_cast<int>(index));
+          }
+        }
+      }
     }
+    // Each literal once, as the interface (and Hyperscan's single-match mode) has it.
+    std::sort(hits->begin() + static_cast<std::ptrdiff_t>(first_hit), hits->end());
+    hits->erase(std::unique(hits->begin() + static_cast<std::ptrdiff_t>(first_hit), hits->end()), hits->end());
+  }
+  std::string_view name() const override { return "trie"; }
+
+ private:
+  bool Build(std::string* error) override {
     // Darts takes distinct keys in byte order; equal literals share one value, a group.
     // Sorted by their first 8 bytes as a number, then by the rest: most comparisons of
     // tens of thousands of literals end in the integer compare.
@@ -161,54 +194,17 @@ class TrieMatcher final : public LiteralMatcher {
       return false;
     }
     built_ = true;
-    if (!cached.empty()) Save(cached);
     return true;
   }
-  void Match(std::string_view text, std::vector<int>* hits, std::vector<Occurrence>* occurrences) const override {
-    if (!built_) return;
-    const std::size_t first_hit = hits->size();
-    thread_local std::vector<Darts::DoubleArray::result_pair_type> found;
-    found.resize(max_length_ + 1);
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      // Literals are whole UTF-8 sequences: none starts on a continuation byte.
-      if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
-      const std::size_t n = trie_.commonPrefixSearch(text.data() + i, found.data(), found.size(),
-                                                     std::min<std::size_t>(max_length_, text.size() - i));
-      for (std::size_t f = 0; f < n; ++f) {
-        const auto group = static_cast<std::size_t>(found[f].value);
-        for (uint32_t m = group_begin_[group]; m < group_begin_[group + 1]; ++m) {
-          const uint32_t index = members_[m];
-          if (positional_[index] && occurrences != nullptr) {
-            occurrences->push_back({static_cast<int>(index), static_cast<uint32_t>(i + found[f].length)});
-          } else {
-            hits->push_back(static_cast<int>(index));
-          }
-        }
-      }
-    }
-    // Each literal once, as the interface (and Hyperscan's single-match mode) has it.
-    std::sort(hits->begin() + static_cast<std::ptrdiff_t>(first_hit), hits->end());
-    hits->erase(std::unique(hits->begin() + static_cast<std::ptrdiff_t>(first_hit), hits->end()), hits->end());
-  }
-  std::string_view name() const override { return "trie"; }
-
- protected:
-  bool LoadCached(std::string_view encoded, const std::filesystem::path& cache_dir) override {
-    return Load(CachePath(cache_dir, encoded));
-  }
-
- private:
-  static std::filesystem::path CachePath(const std::filesystem::path& cache_dir, std::string_view encoded) {
-    return LiteralCachePath(cache_dir, "darts " DARTS_VERSION " trie 1", encoded, "trie");
-  }
-  void Save(const std::filesystem::path& path) const {
+  std::optional<CacheName> cache_name() const override { return CacheName{"darts " DARTS_VERSION " trie 1", "trie"}; }
+  void Save(const std::filesystem::path& path) const override {
     Writer w;
     w(max_length_)(group_begin_)(members_);
     w(std::string_view(static_cast<const char*>(trie_.array()), trie_.total_size()));
     WriteFileAtomically(path, w.Finish());
     PruneCache(path.parent_path(), "literals-", 16);  // two literal tries per rule set
   }
-  bool Load(const std::filesystem::path& path) {
+  bool Load(const std::filesystem::path& path) override {
     const MappedFile file(path);
     if (!file.ok()) return false;
     try {
@@ -244,40 +240,8 @@ class HyperscanMatcher final : public LiteralMatcher {
     if (db_ != nullptr) hs_free_database(db_);
   }
   bool reports_positions() const override { return true; }
-  bool Compile(std::string* error, const std::filesystem::path& cache_dir) override {
-    if (literals_.empty()) return true;
-    std::filesystem::path cached;
-    if (!cache_dir.empty()) {
-      cached = CachePath(cache_dir, Encode(literals_, positional_));
-      if (Load(cached)) return true;
-    }
-    std::vector<const char*> exprs;
-    std::vector<std::size_t> lens;
-    std::vector<unsigned> flags;
-    std::vector<unsigned> ids;
-    for (std::size_t i = 0; i < literals_.size(); ++i) {
-      flags.push_back(positional_[i] ? 0u : static_cast<unsigned>(HS_FLAG_SINGLEMATCH));
-      exprs.push_back(literals_[i].data());
-      lens.push_back(literals_[i].size());
-      ids.push_back(static_cast<unsigned>(i));
-    }
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
-                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db_,
-                             &err) != HS_SUCCESS) {
-      *error = std::string("Hyperscan: ") + (err != nullptr ? err->message : "compile failed");
-      if (err != nullptr) hs_free_compile_error(err);
-      return false;
-    }
-    if (hs_alloc_scratch(db_, &scratch_) != HS_SUCCESS) {
-      *error = "Hyperscan: cannot allocate scratch space";
-      return false;
-    }
-    if (!cached.empty()) Save(cached);
-    return true;
-  }
 
-  bool Load(const std::filesystem::path& path) {
+  bool Load(const std::filesystem::path& path) override {
     const MappedFile file(path);
     if (!file.ok()) return false;
     hs_database_t* db = nullptr;
@@ -290,7 +254,7 @@ class HyperscanMatcher final : public LiteralMatcher {
     return true;
   }
 
-  void Save(const std::filesystem::path& path) const {
+  void Save(const std::filesystem::path& path) const override {
     char* bytes = nullptr;
     std::size_t size = 0;
     if (hs_serialize_database(db_, &bytes, &size) != HS_SUCCESS) return;
@@ -339,15 +303,33 @@ class HyperscanMatcher final : public LiteralMatcher {
   }
   std::string_view name() const override { return "hyperscan"; }
 
- protected:
-  bool LoadCached(std::string_view encoded, const std::filesystem::path& cache_dir) override {
-    return Load(CachePath(cache_dir, encoded));
-  }
-
  private:
-  static std::filesystem::path CachePath(const std::filesystem::path& cache_dir, std::string_view encoded) {
-    return LiteralCachePath(cache_dir, hs_version(), encoded, "hsdb");
+  bool Build(std::string* error) override {
+    std::vector<const char*> exprs;
+    std::vector<std::size_t> lens;
+    std::vector<unsigned> flags;
+    std::vector<unsigned> ids;
+    for (std::size_t i = 0; i < literals_.size(); ++i) {
+      flags.push_back(positional_[i] ? 0u : static_cast<unsigned>(HS_FLAG_SINGLEMATCH));
+      exprs.push_back(literals_[i].data());
+      lens.push_back(literals_[i].size());
+      ids.push_back(static_cast<unsigned>(i));
+    }
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db_,
+                             &err) != HS_SUCCESS) {
+      *error = std::string("Hyperscan: ") + (err != nullptr ? err->message : "compile failed");
+      if (err != nullptr) hs_free_compile_error(err);
+      return false;
+    }
+    if (hs_alloc_scratch(db_, &scratch_) != HS_SUCCESS) {
+      *error = "Hyperscan: cannot allocate scratch space";
+      return false;
+    }
+    return true;
   }
+  std::optional<CacheName> cache_name() const override { return CacheName{hs_version(), "hsdb"}; }
 
   hs_database_t* db_ = nullptr;
   hs_scratch_t* scratch_ = nullptr;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,7 +40,7 @@ class LiteralMatcher {
   // Return true on success; on failure `*error` says why. With a non-empty
   // `cache_dir`, an engine whose compiled form can be saved keeps it there (best effort:
   // a cache that cannot be read or written is ignored) and loads it next time.
-  virtual bool Compile(std::string* error, const std::filesystem::path& cache_dir) = 0;
+  bool Compile(std::string* error, const std::filesystem::path& cache_dir);
   // Return `literals` and `positional` in serial form (serial.hpp's payload): what a
   // compiled engine is keyed by in the cache.
   static std::string Encode(const std::vector<std::string>& literals, const std::vector<char>& positional);
@@ -62,17 +63,27 @@ class LiteralMatcher {
   virtual std::string_view name() const = 0;
 
  protected:
-  // Load the compiled form of the literals `encoded` stands for from `cache_dir`; false
-  // when the engine keeps none or the cache lacks it.
-  virtual bool LoadCached(std::string_view /*encoded*/, const std::filesystem::path& /*cache_dir*/) { return false; }
-  // Return where an engine keeps the compiled form of the literals `encoded` stands for:
-  // named by a hash of them (in serial form: one pass, where a hash per literal cost
-  // ~0.6 ms for tens of thousands of literals at start-up) and of `stamp` (the engine,
-  // its version, its layout), with the engine's file `extension`.
-  static std::filesystem::path LiteralCachePath(const std::filesystem::path& cache_dir, std::string_view stamp,
-                                                std::string_view encoded, std::string_view extension);
+  // Build the engine from literals_ and positional_ (not empty).
+  virtual bool Build(std::string* error) = 0;
+  // Engines that keep their compiled form in the cache: what names it (the engine, its
+  // version and layout) and the file extension. The default keeps none.
+  struct CacheName {
+    std::string_view stamp;
+    std::string_view extension;
+  };
+  virtual std::optional<CacheName> cache_name() const { return std::nullopt; }
+  // Read the compiled form from `path` (false when it is missing or damaged); write it.
+  virtual bool Load(const std::filesystem::path& /*path*/) { return false; }
+  virtual void Save(const std::filesystem::path& /*path*/) const {}
   std::vector<std::string> literals_;
   std::vector<char> positional_;
+
+ private:
+  // Return where the compiled form of the literals `encoded` stands for is cached in
+  // `cache_dir` (named by a hash of them, in serial form: one pass, where a hash per
+  // literal cost ~0.6 ms for tens of thousands of literals at start-up, and of the
+  // engine's stamp); empty when there is no cache or the engine keeps none.
+  std::filesystem::path CachePath(const std::filesystem::path& cache_dir, std::string_view encoded) const;
 };
 
 // Return a process-wide unique id (never 0), for keying per-thread state to the object
