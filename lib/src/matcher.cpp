@@ -1225,8 +1225,10 @@ PreparedPattern PreparePattern(const std::string& pattern, bool no_variants, con
   return p;
 }
 
-// `repeated[j]`: pattern j was prepared for an earlier leaf (left empty here).
-PreparedLeaf PrepareLeaf(const Condition& c, const std::vector<char>& repeated, const Normalizer& norm,
+// `first[j]`: the (leaf, pattern) where pattern j of leaf `self` first occurs; a pattern
+// that occurred earlier is left empty here.
+PreparedLeaf PrepareLeaf(const Condition& c, std::size_t self,
+                         const std::vector<std::pair<std::size_t, std::size_t>>& first, const Normalizer& norm,
                          const Variants& variants) {
   PreparedLeaf leaf;
   for (const std::string& keyword : c.keywords) {
@@ -1246,7 +1248,7 @@ PreparedLeaf PrepareLeaf(const Condition& c, const std::vector<char>& repeated, 
   }
   leaf.patterns.resize(c.patterns.size());
   for (std::size_t j = 0; j < c.patterns.size(); ++j) {
-    if (!repeated[j]) leaf.patterns[j] = PreparePattern(c.patterns[j], c.no_variants, norm, variants);
+    if (first[j] == std::pair(self, j)) leaf.patterns[j] = PreparePattern(c.patterns[j], c.no_variants, norm, variants);
   }
   return leaf;
 }
@@ -1497,7 +1499,6 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   // exceptions included: a misheard warning must still count as a warning, or noise
   // alone would push honest transcripts towards fraud.
   const bool blanket_pinyin = rule_set.pinyin_min_chars > 0;
-  // `lenient`: an exception's homophones (Impl::atom_lenient).
   // The pure work on each leaf condition (normalizing keywords and patterns, spelling
   // out variants, decomposing patterns, checking the others with RE2) runs ahead on a
   // second thread while this one numbers the atoms in rule order from the results,
@@ -1514,15 +1515,13 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   std::unordered_map<const Condition*, std::size_t> leaf_index;
   // A pattern written in several rules is prepared once, for its first leaf (an earlier
   // one in the order below, so prepared before any later use).
-  std::vector<std::vector<char>> repeated(leaves.size());
   std::vector<std::vector<std::pair<std::size_t, std::size_t>>> first_of(leaves.size());  // (leaf, pattern)
   std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> first_pattern;
   for (std::size_t i = 0; i < leaves.size(); ++i) {
     leaf_index.emplace(leaves[i], i);
     const Condition& c = *leaves[i];
     for (std::size_t j = 0; j < c.patterns.size(); ++j) {
-      auto [it, added] = first_pattern.emplace((c.no_variants ? "1" : "0") + c.patterns[j], std::pair(i, j));
-      repeated[i].push_back(added ? 0 : 1);
+      const auto [it, added] = first_pattern.emplace((c.no_variants ? "1" : "0") + c.patterns[j], std::pair(i, j));
       first_of[i].push_back(it->second);
     }
   }
@@ -1532,14 +1531,14 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
   auto prepare = [&](std::size_t i) {  // false: another thread has it
     int todo = kTodo;
     if (!leaf_state[i].compare_exchange_strong(todo, kBusy)) return false;
-    prepared[i] = PrepareLeaf(*leaves[i], repeated[i], norm, variants);
+    prepared[i] = PrepareLeaf(*leaves[i], i, first_of[i], norm, variants);
     leaf_state[i].store(kDone, std::memory_order_release);
     leaf_state[i].notify_all();
     return true;
   };
+  // Return once leaf i is prepared, by this thread if no other has it.
   std::size_t further = 0;  // where this thread looks for work while the helper has leaf i
-  auto prepared_leaf = [&](const Condition& c) -> PreparedLeaf& {
-    const std::size_t i = leaf_index.at(&c);
+  auto wait_prepared = [&](std::size_t i) {
     if (!prepare(i)) {
       further = std::max(further, i + 1);
       for (int st; (st = leaf_state[i].load(std::memory_order_acquire)) != kDone;) {
@@ -1551,7 +1550,6 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
         }
       }
     }
-    return prepared[i];
   };
   std::jthread ahead;
   if (std::thread::hardware_concurrency() > 1) {
@@ -1560,13 +1558,16 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
     });
   }
 
+  // `lenient`: an exception's homophones (Impl::atom_lenient).
   auto compile_node = [&](auto& self, const Condition& c, CompiledNode* out, bool lenient) -> void {
     out->kind = c.kind;
     out->n = c.n;
     out->within = c.within < 0 ? kUnlimited : static_cast<uint32_t>(c.within);
-    PreparedLeaf* leaf = c.keywords.empty() && c.patterns.empty() ? nullptr : &prepared_leaf(c);
+    const bool is_leaf = !c.keywords.empty() || !c.patterns.empty();  // as collect_leaves has it
+    const std::size_t li = is_leaf ? leaf_index.at(&c) : 0;
+    if (is_leaf) wait_prepared(li);
     for (std::size_t i = 0; i < c.keywords.size(); ++i) {
-      const PreparedKeyword& k = leaf->keywords[i];
+      const PreparedKeyword& k = prepared[li].keywords[i];
       if (k.normalized.empty()) {
         error(c.keyword_locations[i], fmt::format("keyword '{}' is empty after normalization", c.keywords[i]));
         continue;
@@ -1583,7 +1584,7 @@ CompileResult CompileRules(RuleSet rule_set, const Normalizer& norm, const Compi
       }
     }
     for (std::size_t i = 0; i < c.patterns.size(); ++i) {
-      const auto [first_leaf, first_index] = first_of[leaf_index.at(&c)][i];
+      const auto [first_leaf, first_index] = first_of[li][i];
       PreparedPattern& pp = prepared[first_leaf].patterns[first_index];
       const std::string& expanded = pp.expanded;
       const int a = add_atom(expanded, nullptr, c.pattern_locations[i], c.patterns[i], "", &pp);
