@@ -158,6 +158,16 @@ class Parser {
     return true;
   }
 
+  bool Bool(const YamlNode& node, const char* what, bool* out) {
+    const std::optional<bool> b = node.AsBool();
+    if (!b) {
+      Error(node, fmt::format("'{}' is true or false", what));
+      return false;
+    }
+    *out = *b;
+    return true;
+  }
+
   bool Int(const YamlNode& node, const char* what, int min, int* out) {
     const std::optional<long long> v = node.AsInt();
     if (!v || *v > std::numeric_limits<int>::max() || *v < std::numeric_limits<int>::min()) {
@@ -241,22 +251,14 @@ class Parser {
       if (auto p = node["patterns"]) StringList(p, "patterns", &c.patterns, &c.pattern_locations);
       if (node["within"]) Error(node["within"], "'within' applies to 'all_of' and 'n_of' only");
       if (auto py = node["pinyin"]) {
-        if (const std::optional<bool> b = py.AsBool()) {
-          c.pinyin = *b;
-          c.no_pinyin = !c.pinyin;
-        } else {
-          Error(py, "'pinyin' is true or false");
-        }
+        if (Bool(py, "pinyin", &c.pinyin)) c.no_pinyin = !c.pinyin;
         if (c.keywords.empty() && c.patterns.empty()) {
           Error(py, "'pinyin' applies to keywords and patterns; this condition has none");
         }
       }
       if (auto v = node["variants"]) {
-        if (const std::optional<bool> b = v.AsBool()) {
-          c.no_variants = !*b;
-        } else {
-          Error(v, "'variants' is true or false");
-        }
+        bool variants = true;
+        if (Bool(v, "variants", &variants)) c.no_variants = !variants;
       }
       return c;
     }
