@@ -46,12 +46,13 @@ struct Item {
   std::vector<std::vector<Item>> choices;
 };
 
-void AppendUtf8(char32_t c, std::string* out) {
+// Return `c` in UTF-8 (empty when it is not a code point).
+std::string Utf8(char32_t c) {
   char buf[U8_MAX_LENGTH];
   int32_t n = 0;
   UBool error = false;
   U8_APPEND(reinterpret_cast<uint8_t*>(buf), n, U8_MAX_LENGTH, static_cast<UChar32>(c), error);
-  if (!error) out->append(buf, static_cast<std::size_t>(n));
+  return error ? std::string() : std::string(buf, static_cast<std::size_t>(n));
 }
 
 // Return the set of concatenations a+b for a in x, b in y; false when too many.
@@ -102,9 +103,7 @@ class Parser {
     if (std::u32string_view chars; ClassEscape(p_.substr(i_), &chars)) {
       i_ += 2;
       for (const char32_t ch : chars) {
-        std::string lit;
-        AppendUtf8(ch, &lit);
-        item->literals.push_back(std::move(lit));
+        item->literals.push_back(Utf8(ch));
         item->class_chars.push_back(ch);
       }
       return true;
@@ -221,9 +220,7 @@ class Parser {
             excluded.push_back(ch);
           } else {
             item->class_chars.push_back(ch);
-            std::string lit;
-            AppendUtf8(ch, &lit);
-            chars.push_back(std::move(lit));
+            chars.push_back(Utf8(ch));
           }
         }
         continue;
@@ -239,9 +236,7 @@ class Parser {
         if (a > b || b - a >= kMaxRange) return false;
         for (char32_t c = a; c <= b; ++c) {
           if (u_foldCase(static_cast<UChar32>(c), U_FOLD_CASE_DEFAULT) != static_cast<UChar32>(c)) return false;
-          std::string s;
-          AppendUtf8(c, &s);
-          chars.push_back(std::move(s));
+          chars.push_back(Utf8(c));
           item->class_chars.push_back(c);
         }
         continue;
@@ -366,11 +361,7 @@ class Parser {
 // Return the strings of `n` characters of `chars` (all of them); false when too many.
 bool Power(const std::vector<char32_t>& chars, uint32_t n, std::vector<std::string>* out) {
   std::vector<std::string> one;
-  for (const char32_t c : chars) {
-    std::string s;
-    AppendUtf8(c, &s);
-    one.push_back(std::move(s));
-  }
+  for (const char32_t c : chars) one.push_back(Utf8(c));
   *out = {""};
   for (uint32_t i = 0; i < n; ++i) {
     std::vector<std::string> next;
